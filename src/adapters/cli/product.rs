@@ -1,0 +1,185 @@
+//! `milly product create|list|show`.
+
+use clap::{Args, Subcommand};
+
+use super::output::{Cell, Output, Record};
+use super::parse::{at_flag, optional};
+use crate::app::usecases::{
+    CreateProduct, CreatedProduct, ListProducts, ProductSummary, ProductView, ShowProduct,
+};
+use crate::app::{AppError, Catalog};
+use crate::domain::*;
+
+#[derive(Debug, Subcommand)]
+pub enum ProductCommand {
+    /// Create a product with its opening stock
+    Create(CreateArgs),
+    /// List products, oldest first, with stock and discounted price
+    List(ListArgs),
+    /// Show one product priced for a customer at a moment
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Name, 1 to 200 characters (trimmed)
+    #[arg(long)]
+    name: String,
+    /// Price with at most 2 decimals, e.g. 10000 or 17.49
+    #[arg(long)]
+    price: String,
+    /// Free text, at most 2000 characters
+    #[arg(long, default_value = "")]
+    description: String,
+    /// Opening stock, a whole number
+    #[arg(long, default_value = "0")]
+    stock: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only names containing this text (case-insensitive; % and _ are literal)
+    #[arg(long)]
+    name: Option<String>,
+    /// Products per page
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    page_size: u32,
+    /// Page number, from 1
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    page: u64,
+    /// Price the products at this time instead of now (RFC 3339 or a date)
+    #[arg(long)]
+    at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The product's id (PROD…)
+    product_id: String,
+    /// Apply this customer's best valid coupon
+    #[arg(long)]
+    user: Option<String>,
+    /// Price the product at this time instead of now (RFC 3339 or a date)
+    #[arg(long)]
+    at: Option<String>,
+}
+
+pub const LIST_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "price",
+    "stock_count",
+    "discount_id",
+    "discount_percentage",
+    "discount_amount",
+    "final_price",
+    "created_at",
+    "updated_at",
+];
+
+pub fn run(command: ProductCommand, catalog: &Catalog<'_>) -> Result<Output, AppError> {
+    match command {
+        ProductCommand::Create(args) => {
+            let created = catalog.create_product(CreateProduct {
+                name: ProductName::parse("--name", &args.name)?,
+                description: Description::parse("--description", &args.description)?,
+                price: Money::parse_price("--price", &args.price)?,
+                stock: Quantity::parse("--stock", &args.stock)?,
+            })?;
+            Ok(Output::One(created_record(&created)))
+        }
+        ProductCommand::List(args) => {
+            let name_contains = optional(args.name.as_deref(), |raw| {
+                ProductName::parse("--name", raw)
+            })?;
+            let rows = catalog.list_products(ListProducts {
+                name_contains: name_contains.map(|n| n.as_str().to_owned()),
+                page: args.page,
+                page_size: args.page_size,
+                at: at_flag(args.at.as_deref())?,
+            })?;
+            Ok(Output::Many {
+                columns: LIST_COLUMNS.to_vec(),
+                rows: rows.iter().map(summary_record).collect(),
+            })
+        }
+        ProductCommand::Show(args) => {
+            let view = catalog.show_product(ShowProduct {
+                id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
+                customer: optional(args.user.as_deref(), |raw| CustomerId::parse("--user", raw))?,
+                at: at_flag(args.at.as_deref())?,
+            })?;
+            Ok(Output::One(view_record(&view)))
+        }
+    }
+}
+
+fn product_fields(record: Record, p: &Product) -> Record {
+    record
+        .field("id", Cell::text(p.id.as_str()))
+        .field("name", Cell::text(p.name.as_str()))
+        .field("description", Cell::text(p.description.as_str()))
+        .field("price", Cell::Money(p.price))
+}
+
+fn created_record(c: &CreatedProduct) -> Record {
+    product_fields(Record::new(), &c.product)
+        .field("stock_count", Cell::Int(c.stock))
+        .field("created_at", Cell::Time(c.product.created_at))
+        .field("updated_at", Cell::Time(c.product.updated_at))
+}
+
+fn summary_record(s: &ProductSummary) -> Record {
+    product_fields(Record::new(), &s.product)
+        .field("stock_count", Cell::Int(s.stock))
+        .field(
+            "discount_id",
+            Cell::opt(s.discount.as_ref(), |d| Cell::text(d.id.as_str())),
+        )
+        .field(
+            "discount_percentage",
+            Cell::opt(s.discount.as_ref(), |d| Cell::Percent(d.percentage)),
+        )
+        .field("discount_amount", Cell::Money(s.pricing.product_discount))
+        .field("final_price", Cell::Money(s.pricing.final_price))
+        .field("created_at", Cell::Time(s.product.created_at))
+        .field("updated_at", Cell::Time(s.product.updated_at))
+}
+
+fn view_record(v: &ProductView) -> Record {
+    product_fields(Record::new(), &v.product)
+        .field("stock_count", Cell::Int(v.stock))
+        .field(
+            "discount_id",
+            Cell::opt(v.discount.as_ref(), |d| Cell::text(d.id.as_str())),
+        )
+        .field(
+            "discount_percentage",
+            Cell::opt(v.discount.as_ref(), |d| Cell::Percent(d.percentage)),
+        )
+        .field(
+            "product_discount_amount",
+            Cell::Money(v.pricing.product_discount),
+        )
+        .field(
+            "coupon_id",
+            Cell::opt(v.coupon.as_ref(), |c| Cell::text(c.id.as_str())),
+        )
+        .field(
+            "coupon_code",
+            Cell::opt(v.coupon.as_ref(), |c| Cell::text(c.code.as_str())),
+        )
+        .field(
+            "coupon_percentage",
+            Cell::opt(v.coupon.as_ref(), |c| Cell::Percent(c.percentage)),
+        )
+        .field(
+            "coupon_discount_amount",
+            Cell::Money(v.pricing.coupon_discount),
+        )
+        .field("final_price", Cell::Money(v.pricing.final_price))
+        .field("priced_at", Cell::Time(v.at))
+        .field("created_at", Cell::Time(v.product.created_at))
+        .field("updated_at", Cell::Time(v.product.updated_at))
+}

@@ -1,0 +1,34 @@
+//! The stores: one adapter per database, chosen by the database URL.
+
+pub mod migrations;
+pub mod sqlite;
+pub mod url;
+
+use std::time::Duration;
+
+use crate::app::ports::{CatalogStore, StoreError};
+pub use url::DatabaseUrl;
+
+/// Connection settings that apply whatever the backend.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreSettings {
+    /// How long to wait for another writer's lock before giving up.
+    pub lock_timeout: Duration,
+}
+
+/// Opens the store a URL names. Only this function and the composition root
+/// know which concrete adapters exist.
+pub fn open(
+    url: &DatabaseUrl,
+    settings: &StoreSettings,
+) -> Result<Box<dyn CatalogStore>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
+            path,
+            settings.lock_timeout,
+        )?)),
+        DatabaseUrl::Mysql(_) => Err(StoreError::Unavailable(format!(
+            "{url}: the MySQL backend is not available in this build"
+        ))),
+    }
+}

@@ -1,0 +1,331 @@
+//! The SQLite store: the embedded default.
+//!
+//! One connection per process, WAL journal (readers never block the writer),
+//! `synchronous = FULL` (a commit survives power loss), foreign keys on, and
+//! a busy timeout so concurrent writers queue instead of failing at once.
+
+mod errors;
+mod rows;
+mod schema;
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use crate::app::ports::{
+    CatalogStore, ProductDetails, ProductListing, ProductQuery, StoreError, StoreStatus,
+};
+use crate::domain::{
+    Coupon, CouponCode, CustomerId, Discount, Instant, Product, ProductId, StockEvent,
+};
+use errors::{map_err, Context};
+
+/// How long a writer waits for another process's lock by default.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed, readable by its owner only) the database at
+    /// `path`. The folder must exist: milly creates only its own default one.
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        create_private_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| map_err(e, Context::Open))?;
+        conn.busy_timeout(busy_timeout)
+            .map_err(|e| map_err(e, Context::Open))?;
+        // Asking first avoids taking a write lock on every start once the
+        // database is already in WAL mode.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| map_err(e, Context::Open))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                .map_err(|e| map_err(e, Context::Open))?;
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .map_err(|e| map_err(e, Context::Open))?;
+        Ok(SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn location(&self) -> String {
+        format!("sqlite:{}", self.path.display())
+    }
+}
+
+/// Creates the file with mode 0600 before SQLite opens it, so the catalog is
+/// never readable by others, not even for a moment. `create` without
+/// `truncate` leaves an existing database untouched.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    if path.exists() {
+        return Ok(());
+    }
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot create the database file {}: {e}",
+                path.display()
+            ))
+        })
+}
+
+const PRODUCT_COLUMNS: &str =
+    "p.id, p.name, p.description, p.price_cents, p.created_at, p.updated_at";
+const DISCOUNT_COLUMNS: &str =
+    "id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at";
+const COUPON_COLUMNS: &str =
+    "id, user_id, code, percentage_bp, valid_from, valid_to, is_active, created_at";
+const EVENT_COLUMNS: &str =
+    "id, product_id, change, total_after_change, version, reason, created_at";
+
+impl CatalogStore for SqliteStore {
+    fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
+        let write = || -> rusqlite::Result<()> {
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            tx.prepare_cached(
+                "INSERT INTO products (id, name, name_folded, description, price_cents, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                product.id.as_str(),
+                product.name.as_str(),
+                product.name.folded(),
+                product.description.as_str(),
+                product.price.cents(),
+                product.created_at.to_rfc3339(),
+                product.updated_at.to_rfc3339(),
+            ])?;
+            insert_event(&tx, opening)?;
+            tx.commit()
+        };
+        write().map_err(|e| map_err(e, Context::Write))
+    }
+
+    fn list_products(
+        &self,
+        query: &ProductQuery,
+        at: Instant,
+    ) -> Result<Vec<ProductListing>, StoreError> {
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS},
+                    (SELECT e.total_after_change FROM stock_events e
+                      WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
+                    d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at
+               FROM products p
+               LEFT JOIN discounts d
+                 ON d.product_id = p.id AND d.is_active = 1 AND d.valid_from <= ?1 AND d.valid_to > ?1
+              WHERE ?2 IS NULL OR instr(p.name_folded, ?2) > 0
+              ORDER BY p.seq
+              LIMIT ?3 OFFSET ?4"
+        );
+        let run = || -> rusqlite::Result<Vec<ProductListing>> {
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(
+                params![at.to_rfc3339(), query.name_contains, query.limit, offset],
+                |r| {
+                    Ok(ProductListing {
+                        product: rows::product(r, 0)?,
+                        stock: r.get(6)?,
+                        discount: rows::optional_discount(r, 7)?,
+                    })
+                },
+            )?;
+            rows.collect()
+        };
+        run().map_err(|e| map_err(e, Context::Read))
+    }
+
+    fn product_details(
+        &self,
+        id: &ProductId,
+        customer: Option<&CustomerId>,
+        at: Instant,
+    ) -> Result<Option<ProductDetails>, StoreError> {
+        let at_text = at.to_rfc3339();
+        let read = || -> rusqlite::Result<Option<ProductDetails>> {
+            // One read transaction: the product, its stock and its offers
+            // come from the same snapshot.
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+            let found = tx
+                .prepare_cached(&format!(
+                    "SELECT {PRODUCT_COLUMNS},
+                            (SELECT e.total_after_change FROM stock_events e
+                              WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1)
+                       FROM products p WHERE p.id = ?1"
+                ))?
+                .query_row([id.as_str()], |r| {
+                    Ok((rows::product(r, 0)?, r.get::<_, i64>(6)?))
+                })
+                .optional()?;
+            let Some((product, stock)) = found else {
+                return Ok(None);
+            };
+            let discount = tx
+                .prepare_cached(&format!(
+                    "SELECT {DISCOUNT_COLUMNS} FROM discounts
+                      WHERE product_id = ?1 AND is_active = 1 AND valid_from <= ?2 AND valid_to > ?2"
+                ))?
+                .query_row(params![id.as_str(), at_text], |r| rows::discount(r, 0))
+                .optional()?;
+            let coupon = match customer {
+                None => None,
+                Some(customer) => tx
+                    .prepare_cached(&format!(
+                        "SELECT {COUPON_COLUMNS} FROM coupons
+                          WHERE user_id = ?1 AND is_active = 1 AND valid_from <= ?2 AND valid_to > ?2
+                          ORDER BY percentage_bp DESC, valid_to ASC, seq ASC LIMIT 1"
+                    ))?
+                    .query_row(params![customer.as_str(), at_text], |r| rows::coupon(r, 0))
+                    .optional()?,
+            };
+            tx.commit()?;
+            Ok(Some(ProductDetails {
+                product,
+                stock,
+                discount,
+                coupon,
+            }))
+        };
+        read().map_err(|e| map_err(e, Context::Read))
+    }
+
+    fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ?1 ORDER BY version DESC LIMIT 1"
+            ))
+            .and_then(|mut s| s.query_row([id.as_str()], |r| rows::event(r, 0)).optional())
+            .map_err(|e| map_err(e, Context::Read))
+    }
+
+    fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
+        // A single autocommit INSERT: it takes the write lock only for itself,
+        // and the unique (product_id, version) index decides the race.
+        insert_event(&self.conn, event).map_err(|e| map_err(e, Context::AppendEvent))
+    }
+
+    fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
+        let read = || -> rusqlite::Result<Option<Vec<StockEvent>>> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ?1 ORDER BY version"
+            ))?;
+            let events = stmt
+                .query_map([id.as_str()], |r| rows::event(r, 0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            // Every product has its version-1 event, so no rows means no product.
+            Ok((!events.is_empty()).then_some(events))
+        };
+        read().map_err(|e| map_err(e, Context::Read))
+    }
+
+    fn replace_discount(&self, discount: &Discount) -> Result<(), StoreError> {
+        let write = || -> rusqlite::Result<()> {
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            tx.prepare_cached(
+                "UPDATE discounts SET is_active = 0 WHERE product_id = ?1 AND is_active = 1",
+            )?
+            .execute([discount.product_id.as_str()])?;
+            tx.prepare_cached(
+                "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                discount.id.as_str(),
+                discount.product_id.as_str(),
+                discount.percentage.basis_points(),
+                discount.window.from().to_rfc3339(),
+                discount.window.until().to_rfc3339(),
+                discount.is_active,
+                discount.created_at.to_rfc3339(),
+            ])?;
+            tx.commit()
+        };
+        write().map_err(|e| map_err(e, Context::WriteForProduct(discount.product_id.as_str())))
+    }
+
+    fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    coupon.id.as_str(),
+                    coupon.user_id.as_str(),
+                    coupon.code.as_str(),
+                    coupon.code.key(),
+                    coupon.percentage.basis_points(),
+                    coupon.window.from().to_rfc3339(),
+                    coupon.window.until().to_rfc3339(),
+                    coupon.is_active,
+                    coupon.created_at.to_rfc3339(),
+                ])
+            })
+            .map(drop)
+            .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))
+    }
+
+    fn deactivate_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        let write = || -> rusqlite::Result<Option<Coupon>> {
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            tx.prepare_cached("UPDATE coupons SET is_active = 0 WHERE code_key = ?1")?
+                .execute([code.key()])?;
+            let coupon = tx
+                .prepare_cached(&format!(
+                    "SELECT {COUPON_COLUMNS} FROM coupons WHERE code_key = ?1"
+                ))?
+                .query_row([code.key()], |r| rows::coupon(r, 0))
+                .optional()?;
+            tx.commit()?;
+            Ok(coupon)
+        };
+        write().map_err(|e| map_err(e, Context::Write))
+    }
+
+    fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        schema::migrate(&self.conn)
+    }
+
+    fn status(&self) -> Result<StoreStatus, StoreError> {
+        schema::status(&self.conn, self.location())
+    }
+}
+
+fn insert_event(conn: &Connection, event: &StockEvent) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO stock_events (id, product_id, change, total_after_change, version, reason, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        event.id.as_str(),
+        event.product_id.as_str(),
+        event.change,
+        event.total_after_change,
+        event.version,
+        event.reason.as_ref().map(|r| r.as_str()),
+        event.created_at.to_rfc3339(),
+    ])
+    .map(drop)
+}

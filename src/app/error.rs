@@ -1,0 +1,67 @@
+//! The application's error type: every way a use case can fail, in the
+//! categories the command line turns into exit codes.
+
+use thiserror::Error;
+
+use super::ports::StoreError;
+use crate::domain::DomainError;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum AppError {
+    /// The input can never be right (exit 2).
+    #[error(transparent)]
+    Invalid(DomainError),
+
+    /// A product or coupon that does not exist (exit 3).
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+
+    /// The current state refuses the operation (exit 4). `code` names the
+    /// rule for scripts (`insufficient_stock`, `duplicate_coupon_code`, …).
+    #[error("{message}")]
+    Rejected { code: &'static str, message: String },
+
+    /// Other writers kept winning until the attempts ran out; nothing was
+    /// written and running the command again is safe (exit 5).
+    #[error("gave up after {attempts} attempts because other writers kept changing the same data; nothing was written, it is safe to run the command again")]
+    Conflict { attempts: u32 },
+
+    /// The database cannot be opened, reached or used (exit 6).
+    #[error("{0}")]
+    Unavailable(String),
+
+    /// A bug or unreadable data (exit 1).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        let code = match &e {
+            DomainError::Invalid { .. } => return AppError::Invalid(e),
+            DomainError::InsufficientStock { .. } => "insufficient_stock",
+            DomainError::StockOverflow { .. } => "stock_overflow",
+        };
+        AppError::Rejected {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // A conflict that reaches here was not retried; the use cases
+            // that can conflict wrap their work in `retry::on_conflict`.
+            StoreError::Conflict(_) => AppError::Conflict { attempts: 1 },
+            StoreError::ProductNotFound(id) => AppError::NotFound { what: "product", id },
+            StoreError::DuplicateCouponCode(code) => AppError::Rejected {
+                code: "duplicate_coupon_code",
+                message: format!("coupon code {code} already exists (codes are unique regardless of case); choose another --code"),
+            },
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::Internal(m) => AppError::Internal(m),
+        }
+    }
+}

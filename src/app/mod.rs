@@ -1,0 +1,14 @@
+//! Use cases, the pricing service, the retry loop and the ports.
+//!
+//! Depends on the domain only; adapters plug in through [`ports`].
+
+pub mod error;
+pub mod ports;
+pub mod pricing;
+pub mod retry;
+pub mod usecases;
+
+pub use error::AppError;
+pub use ports::{CatalogStore, Clock, StoreError};
+pub use retry::RetryPolicy;
+pub use usecases::Catalog;

@@ -1,0 +1,62 @@
+use super::{random_bits, Catalog};
+use crate::app::error::AppError;
+use crate::app::ports::StoreError;
+use crate::domain::{Coupon, CouponCode, CouponId, CustomerId, Instant, Percentage, Window};
+
+pub struct CreateCoupon {
+    pub user_id: CustomerId,
+    pub percentage: Percentage,
+    /// Start of validity; now if `None`.
+    pub valid_from: Option<Instant>,
+    /// End of validity (exclusive); must be after the start.
+    pub valid_to: Instant,
+    /// The code to hand the customer; a random one if `None`.
+    pub code: Option<CouponCode>,
+}
+
+/// Generated codes: 10 characters from an alphabet without look-alikes.
+fn generated_code() -> CouponCode {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
+    let mut bits = random_bits();
+    let code: String = (0..10)
+        .map(|_| {
+            let c = ALPHABET[(bits % ALPHABET.len() as u128) as usize] as char;
+            bits /= ALPHABET.len() as u128;
+            c
+        })
+        .collect();
+    CouponCode::parse("generated code", &code).expect("generated codes are valid")
+}
+
+impl Catalog<'_> {
+    /// Creates a coupon for one customer. A code the operator chose that is
+    /// taken is refused; a generated one that collides (about one chance in
+    /// 10^14) is simply drawn again.
+    pub fn create_coupon(&self, input: CreateCoupon) -> Result<Coupon, AppError> {
+        let now = self.clock.now();
+        let window = Window::new(
+            input.valid_from.unwrap_or(now),
+            input.valid_to,
+            "--valid-to",
+        )?;
+        let draws = if input.code.is_some() { 1 } else { 3 };
+        let mut last_error = None;
+        for _ in 0..draws {
+            let coupon = Coupon {
+                id: CouponId::generate(now, random_bits()),
+                user_id: input.user_id.clone(),
+                code: input.code.clone().unwrap_or_else(generated_code),
+                percentage: input.percentage,
+                window,
+                is_active: true,
+                created_at: now,
+            };
+            match self.store.create_coupon(&coupon) {
+                Ok(()) => return Ok(coupon),
+                Err(e @ StoreError::DuplicateCouponCode(_)) => last_error = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last_error.expect("at least one draw").into())
+    }
+}

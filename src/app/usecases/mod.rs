@@ -1,0 +1,45 @@
+//! One use case per file, each an `impl Catalog` block: the command line
+//! calls them, the stores serve them.
+
+mod adjust_stock;
+mod create_coupon;
+mod create_product;
+mod database;
+mod deactivate_coupon;
+mod list_products;
+mod set_discount;
+mod show_product;
+mod stock_history;
+
+pub use adjust_stock::{AdjustStock, StockAdjusted};
+pub use create_coupon::CreateCoupon;
+pub use create_product::{CreateProduct, CreatedProduct};
+pub use list_products::{ListProducts, ProductSummary};
+pub use set_discount::SetDiscount;
+pub use show_product::{ProductView, ShowProduct};
+
+use super::ports::{CatalogStore, Clock};
+use super::retry::RetryPolicy;
+
+/// The use cases' shared context: the store, the clock and the retry policy
+/// the composition root chose.
+pub struct Catalog<'a> {
+    store: &'a dyn CatalogStore,
+    clock: &'a dyn Clock,
+    retry: RetryPolicy,
+}
+
+impl<'a> Catalog<'a> {
+    pub fn new(store: &'a dyn CatalogStore, clock: &'a dyn Clock, retry: RetryPolicy) -> Self {
+        Catalog {
+            store,
+            clock,
+            retry,
+        }
+    }
+}
+
+/// Fresh randomness for an id: 80 of these bits end up in the ULID.
+fn random_bits() -> u128 {
+    rand::random()
+}

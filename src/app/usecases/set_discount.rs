@@ -1,0 +1,34 @@
+use super::{random_bits, Catalog};
+use crate::app::error::AppError;
+use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
+use crate::domain::{Discount, DiscountId, Instant, Percentage, ProductId, Window};
+
+pub struct SetDiscount {
+    pub product_id: ProductId,
+    pub percentage: Percentage,
+    /// Start of the window; now if `None`.
+    pub from: Option<Instant>,
+    /// End of the window (exclusive); 30 days after the start if `None`.
+    pub until: Option<Instant>,
+}
+
+impl Catalog<'_> {
+    /// Sets the product's discount, replacing (deactivating) any active one.
+    pub fn set_discount(&self, input: SetDiscount) -> Result<Discount, AppError> {
+        let now = self.clock.now();
+        let from = input.from.unwrap_or(now);
+        let until = input
+            .until
+            .unwrap_or_else(|| from.plus_days(DEFAULT_DISCOUNT_DAYS));
+        let discount = Discount {
+            id: DiscountId::generate(now, random_bits()),
+            product_id: input.product_id,
+            percentage: input.percentage,
+            window: Window::new(from, until, "--until")?,
+            is_active: true,
+            created_at: now,
+        };
+        self.store.replace_discount(&discount)?;
+        Ok(discount)
+    }
+}

@@ -1,0 +1,46 @@
+use super::Catalog;
+use crate::app::error::AppError;
+use crate::app::pricing::{price_at, PriceBreakdown};
+use crate::domain::{Coupon, CustomerId, Discount, Instant, Product, ProductId};
+
+pub struct ShowProduct {
+    pub id: ProductId,
+    pub customer: Option<CustomerId>,
+    pub at: Option<Instant>,
+}
+
+/// A product priced for a customer at an instant.
+pub struct ProductView {
+    pub product: Product,
+    pub stock: i64,
+    pub discount: Option<Discount>,
+    pub coupon: Option<Coupon>,
+    pub pricing: PriceBreakdown,
+    pub at: Instant,
+}
+
+impl Catalog<'_> {
+    pub fn show_product(&self, input: ShowProduct) -> Result<ProductView, AppError> {
+        let at = input.at.unwrap_or_else(|| self.clock.now());
+        let details = self
+            .store
+            .product_details(&input.id, input.customer.as_ref(), at)?
+            .ok_or_else(|| AppError::NotFound {
+                what: "product",
+                id: input.id.to_string(),
+            })?;
+        Ok(ProductView {
+            pricing: price_at(
+                details.product.price,
+                details.discount.as_ref(),
+                details.coupon.as_ref(),
+                at,
+            ),
+            product: details.product,
+            stock: details.stock,
+            discount: details.discount,
+            coupon: details.coupon,
+            at,
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! Validated text values. Each type can only hold text that obeys its rules,
+//! so nothing past the command line has to check them again.
+
+use super::error::DomainError;
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+pub const MAX_REASON_CHARS: usize = 200;
+pub const MAX_CUSTOMER_ID_CHARS: usize = 64;
+pub const MIN_COUPON_CODE_CHARS: usize = 3;
+pub const MAX_COUPON_CODE_CHARS: usize = 32;
+
+/// Trims free text and checks its length and characters. Tabs and newlines
+/// are allowed only where the text is prose (a description).
+fn free_text(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    allow_empty: bool,
+    allow_line_breaks: bool,
+) -> Result<String, DomainError> {
+    let trimmed = raw.trim();
+    let what = if allow_line_breaks {
+        "text without control characters other than tab and newline"
+    } else {
+        "text without control characters"
+    };
+    let allowed = if allow_empty {
+        format!("{what}, at most {max} characters")
+    } else {
+        format!("non-blank {what}, at most {max} characters")
+    };
+    let control =
+        |c: char| c.is_control() && !(allow_line_breaks && matches!(c, '\n' | '\t' | '\r'));
+    if (!allow_empty && trimmed.is_empty())
+        || trimmed.chars().count() > max
+        || trimmed.chars().any(control)
+    {
+        return Err(DomainError::invalid(field, raw, allowed));
+    }
+    Ok(trimmed.to_owned())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A product's name: non-blank after trimming, at most 200 characters, no
+    /// control characters.
+    ProductName
+);
+text_type!(
+    /// A product's description: may be empty; tabs and newlines allowed.
+    Description
+);
+text_type!(
+    /// Why stock changed (free text on a ledger row).
+    Reason
+);
+text_type!(
+    /// An external customer id: 1–64 characters, no blanks or control characters.
+    CustomerId
+);
+text_type!(
+    /// A coupon code: 3–32 ASCII letters, digits, `-` or `_`. Codes are unique
+    /// regardless of case; [`CouponCode::key`] is the form uniqueness is checked on.
+    CouponCode
+);
+
+impl ProductName {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        free_text(field, raw, MAX_NAME_CHARS, false, false).map(Self)
+    }
+
+    /// The case-folded form that `--name` filters match against.
+    pub fn folded(&self) -> String {
+        fold_case(&self.0)
+    }
+}
+
+/// Case folding shared by stored names and search terms, so both sides of a
+/// case-insensitive match are folded the same way.
+pub fn fold_case(text: &str) -> String {
+    text.to_lowercase()
+}
+
+impl Description {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        free_text(field, raw, MAX_DESCRIPTION_CHARS, true, true).map(Self)
+    }
+
+    pub fn empty() -> Self {
+        Self(String::new())
+    }
+}
+
+impl Reason {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        free_text(field, raw, MAX_REASON_CHARS, false, false).map(Self)
+    }
+}
+
+impl CustomerId {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let n = raw.chars().count();
+        if n == 0
+            || n > MAX_CUSTOMER_ID_CHARS
+            || raw.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(DomainError::invalid(
+                field,
+                raw,
+                format!("a customer id of 1 to {MAX_CUSTOMER_ID_CHARS} characters without blanks or control characters"),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+impl CouponCode {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let n = raw.len();
+        if !(MIN_COUPON_CODE_CHARS..=MAX_COUPON_CODE_CHARS).contains(&n)
+            || !raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(DomainError::invalid(
+                field,
+                raw,
+                format!("{MIN_COUPON_CODE_CHARS} to {MAX_COUPON_CODE_CHARS} ASCII letters, digits, '-' or '_'"),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// Upper-cased code: `save10` and `SAVE10` are the same coupon.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_uppercase()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_must_not_be_blank() {
+        assert_eq!(
+            ProductName::parse("--name", "  Mug ").unwrap().as_str(),
+            "Mug"
+        );
+        assert!(ProductName::parse("--name", "   ").is_err());
+        assert!(ProductName::parse("--name", "a\u{7}b").is_err());
+        assert!(ProductName::parse("--name", "a\nb").is_err());
+        assert!(ProductName::parse("--name", &"x".repeat(201)).is_err());
+        assert!(ProductName::parse("--name", &"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn descriptions_may_be_empty_and_multi_line() {
+        assert_eq!(
+            Description::parse("--description", "").unwrap().as_str(),
+            ""
+        );
+        assert!(Description::parse("--description", "line 1\nline 2").is_ok());
+        assert!(Description::parse("--description", "a\u{1b}[31m").is_err());
+    }
+
+    #[test]
+    fn coupon_codes_are_compared_without_case() {
+        let code = CouponCode::parse("--code", "save-10").unwrap();
+        assert_eq!(code.key(), "SAVE-10");
+        for bad in ["ab", "with space", "ünï", "a;DROP", &"A".repeat(33)] {
+            assert!(CouponCode::parse("--code", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn customer_ids_refuse_blanks() {
+        assert!(CustomerId::parse("--user", "cust-42@shop").is_ok());
+        assert!(CustomerId::parse("--user", "").is_err());
+        assert!(CustomerId::parse("--user", " 42").is_err());
+        assert!(CustomerId::parse("--user", &"u".repeat(65)).is_err());
+    }
+}

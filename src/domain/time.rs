@@ -1,0 +1,152 @@
+//! Instants in UTC and validity windows.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
+
+use super::error::DomainError;
+
+/// A point in time, UTC, with microsecond precision — the precision both
+/// backends store, so a value survives a round trip unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(DateTime<Utc>);
+
+const ALLOWED: &str =
+    "an RFC 3339 time such as 2025-03-01T12:00:00Z (any valid offset) or a date such as 2025-03-01, in years 1970 to 9999";
+
+impl Instant {
+    pub fn from_datetime(at: DateTime<Utc>) -> Self {
+        Instant(at.trunc_subsecs(6))
+    }
+
+    /// Accepts RFC 3339 with any offset (converted to UTC) or a plain date
+    /// (midnight UTC). Impossible dates such as 2025-02-30 and years outside
+    /// 1970–9999 are refused.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::invalid(field, raw, ALLOWED);
+        let at = if raw.len() == 10 {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map_err(|_| bad())?
+                .and_hms_opt(0, 0, 0)
+                .ok_or_else(bad)?
+                .and_utc()
+        } else {
+            DateTime::parse_from_rfc3339(raw)
+                .map_err(|_| bad())?
+                .with_timezone(&Utc)
+        };
+        let year = chrono::Datelike::year(&at);
+        if !(1970..=9999).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Self::from_datetime(at))
+    }
+
+    pub fn as_datetime(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    pub fn plus_days(self, days: i64) -> Self {
+        Instant(self.0 + chrono::Duration::days(days))
+    }
+
+    /// Reads back a time that milly stored itself.
+    pub fn from_stored(raw: &str) -> Result<Self, DomainError> {
+        DateTime::parse_from_rfc3339(raw)
+            .map(|at| Self::from_datetime(at.with_timezone(&Utc)))
+            .map_err(|_| DomainError::invalid("stored time", raw, "an RFC 3339 time"))
+    }
+
+    /// RFC 3339 in UTC with microseconds: `2025-03-01T12:00:00.000000Z`.
+    /// Fixed width, so stored times also sort correctly as text.
+    pub fn to_rfc3339(self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+}
+
+impl std::fmt::Display for Instant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// A half-open validity window `[from, until)`: a discount that runs until
+/// 2025-04-01 no longer applies at midnight of that day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    from: Instant,
+    until: Instant,
+}
+
+impl Window {
+    pub fn new(
+        from: Instant,
+        until: Instant,
+        until_field: &'static str,
+    ) -> Result<Self, DomainError> {
+        if from >= until {
+            return Err(DomainError::invalid(
+                until_field,
+                until.to_rfc3339(),
+                format!("a time after the start of the window, {from}"),
+            ));
+        }
+        Ok(Window { from, until })
+    }
+
+    pub fn from(self) -> Instant {
+        self.from
+    }
+
+    pub fn until(self) -> Instant {
+        self.until
+    }
+
+    pub fn contains(self, at: Instant) -> bool {
+        self.from <= at && at < self.until
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates_and_offsets_into_utc() {
+        let d = Instant::parse("--at", "2025-03-01").unwrap();
+        assert_eq!(d.to_rfc3339(), "2025-03-01T00:00:00.000000Z");
+        let o = Instant::parse("--at", "2025-03-01T09:00:00+09:00").unwrap();
+        assert_eq!(o, d);
+        let z = Instant::parse("--at", "2025-03-01T00:00:00.5Z").unwrap();
+        assert_eq!(z.to_rfc3339(), "2025-03-01T00:00:00.500000Z");
+    }
+
+    #[test]
+    fn refuses_impossible_and_out_of_range_times() {
+        for raw in [
+            "",
+            "2025-02-30",
+            "2025-13-01",
+            "1969-12-31",
+            "0000-01-01",
+            "10000-01-01",
+            "2025-03-01T25:00:00Z",
+            "2025-03-01T00:00:00+25:00",
+            "2025-03-01 00:00:00",
+            "yesterday",
+            "1740787200",
+            "2025-3-1",
+        ] {
+            assert!(Instant::parse("--at", raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn windows_are_half_open_and_ordered() {
+        let a = Instant::parse("--from", "2025-03-01").unwrap();
+        let b = Instant::parse("--until", "2025-03-02").unwrap();
+        let w = Window::new(a, b, "--until").unwrap();
+        assert!(w.contains(a));
+        assert!(!w.contains(b));
+        assert!(Window::new(b, a, "--until").is_err());
+        assert!(Window::new(a, a, "--until").is_err());
+    }
+}
