@@ -22,9 +22,9 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    pub const DEFAULT_ATTEMPTS: u32 = 12;
-    pub const DEFAULT_BASE_DELAY_MS: u64 = 4;
-    pub const DEFAULT_MAX_DELAY_MS: u64 = 500;
+    pub const DEFAULT_ATTEMPTS: u32 = 30;
+    pub const DEFAULT_BASE_DELAY_MS: u64 = 2;
+    pub const DEFAULT_MAX_DELAY_MS: u64 = 100;
 
     /// The wait before attempt `attempt + 1`: uniformly random between zero
     /// and `min(max_delay, base_delay × 2^(attempt-1))` ("full jitter").

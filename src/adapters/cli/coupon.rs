@@ -22,7 +22,7 @@ pub struct CreateArgs {
     #[arg(long)]
     user: String,
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     percent: String,
     /// End of validity, exclusive (RFC 3339 or a date)
     #[arg(long)]

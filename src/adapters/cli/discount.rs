@@ -19,7 +19,7 @@ pub struct SetArgs {
     /// The product's id (PROD…)
     product_id: String,
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     percent: String,
     /// Start of the discount (RFC 3339 or a date) [default: now]
     #[arg(long)]

@@ -26,13 +26,13 @@ pub struct CreateArgs {
     #[arg(long)]
     name: String,
     /// Price with at most 2 decimals, e.g. 10000 or 17.49
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     price: String,
     /// Free text, at most 2000 characters
     #[arg(long, default_value = "")]
     description: String,
     /// Opening stock, a whole number
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
     stock: String,
 }
 

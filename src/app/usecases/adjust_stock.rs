@@ -47,3 +47,169 @@ impl Catalog<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! A stale read can only be staged precisely with a fake store: the real
+    //! databases are exercised by the multi-process tests in `tests/`.
+
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::ports::*;
+    use crate::app::{Clock, RetryPolicy};
+    use crate::domain::*;
+
+    struct FixedClock(Instant);
+
+    impl Clock for FixedClock {
+        fn now(&self) -> Instant {
+            self.0
+        }
+    }
+
+    /// A ledger whose reads return a snapshot taken before another writer's
+    /// event, as a reader racing that writer would see it: once, or (when
+    /// `stale_reads` is large) every time.
+    struct StaleStore {
+        events: RefCell<Vec<StockEvent>>,
+        stale: StockEvent,
+        stale_reads: RefCell<u32>,
+        attempted_versions: RefCell<Vec<i64>>,
+    }
+
+    impl StaleStore {
+        /// Product at 100 (v1); another writer has added 100 (v2) after the
+        /// stale snapshot of v1 was taken.
+        fn raced(stale_reads: u32) -> (StaleStore, ProductId) {
+            let at = Instant::parse("at", "2025-01-01").unwrap();
+            let product = ProductId::generate(at, 1);
+            let opening = StockEvent::opening(
+                EventId::generate(at, 2),
+                product.clone(),
+                Quantity::parse("s", "100").unwrap(),
+                at,
+            );
+            let theirs = opening
+                .next(
+                    EventId::generate(at, 3),
+                    StockChange::parse("c", "+100").unwrap(),
+                    None,
+                    at,
+                )
+                .unwrap();
+            let store = StaleStore {
+                events: RefCell::new(vec![opening.clone(), theirs]),
+                stale: opening,
+                stale_reads: RefCell::new(stale_reads),
+                attempted_versions: RefCell::new(Vec::new()),
+            };
+            (store, product)
+        }
+    }
+
+    impl CatalogStore for StaleStore {
+        fn latest_stock_event(&self, _: &ProductId) -> Result<Option<StockEvent>, StoreError> {
+            let mut stale_reads = self.stale_reads.borrow_mut();
+            if *stale_reads > 0 {
+                *stale_reads -= 1;
+                return Ok(Some(self.stale.clone()));
+            }
+            Ok(self.events.borrow().last().cloned())
+        }
+
+        fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
+            self.attempted_versions.borrow_mut().push(event.version);
+            let mut events = self.events.borrow_mut();
+            if events.iter().any(|e| e.version == event.version) {
+                return Err(StoreError::Conflict("version taken".into()));
+            }
+            events.push(event.clone());
+            Ok(())
+        }
+
+        fn create_product(&self, _: &Product, _: &StockEvent) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn list_products(
+            &self,
+            _: &ProductQuery,
+            _: Instant,
+        ) -> Result<Vec<ProductListing>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn product_details(
+            &self,
+            _: &ProductId,
+            _: Option<&CustomerId>,
+            _: Instant,
+        ) -> Result<Option<ProductDetails>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn stock_history(&self, _: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn replace_discount(&self, _: &Discount) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn create_coupon(&self, _: &Coupon) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn deactivate_coupon(&self, _: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn status(&self) -> Result<StoreStatus, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+    }
+
+    fn add_20(
+        store: &StaleStore,
+        product: ProductId,
+        attempts: u32,
+    ) -> Result<StockAdjusted, AppError> {
+        let clock = FixedClock(Instant::parse("at", "2025-01-02").unwrap());
+        let retry = RetryPolicy {
+            attempts,
+            base_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+        };
+        Catalog::new(store, &clock, retry).adjust_stock(AdjustStock {
+            product_id: product,
+            change: StockChange::parse("c", "+20").unwrap(),
+            reason: None,
+        })
+    }
+
+    #[test]
+    fn a_stale_read_conflicts_and_the_retry_applies_the_change_on_the_fresh_total() {
+        let (store, product) = StaleStore::raced(1);
+        let adjusted = add_20(&store, product, 3).unwrap();
+        assert_eq!(*store.attempted_versions.borrow(), vec![2, 3]);
+        assert_eq!(adjusted.attempts, 2);
+        assert_eq!(
+            (adjusted.event.version, adjusted.event.total_after_change),
+            (3, 220)
+        );
+        let totals: Vec<i64> = store
+            .events
+            .borrow()
+            .iter()
+            .map(|e| e.total_after_change)
+            .collect();
+        assert_eq!(totals, vec![100, 200, 220]);
+    }
+
+    #[test]
+    fn conflicts_on_every_attempt_give_up_and_write_nothing() {
+        let (store, product) = StaleStore::raced(u32::MAX);
+        let err = add_20(&store, product, 4).err();
+        assert_eq!(err, Some(AppError::Conflict { attempts: 4 }));
+        assert_eq!(*store.attempted_versions.borrow(), vec![2, 2, 2, 2]);
+        assert_eq!(store.events.borrow().len(), 2);
+    }
+}

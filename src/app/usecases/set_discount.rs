@@ -1,5 +1,6 @@
 use super::{random_bits, Catalog};
 use crate::app::error::AppError;
+use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
 use crate::domain::{Discount, DiscountId, Instant, Percentage, ProductId, Window};
 
@@ -28,7 +29,11 @@ impl Catalog<'_> {
             is_active: true,
             created_at: now,
         };
-        self.store.replace_discount(&discount)?;
+        // Two operators setting a discount on one product at once collide on
+        // "one active discount"; the loser retries and replaces the winner's.
+        retry::on_conflict(&self.retry, || {
+            Ok::<_, AttemptError>(self.store.replace_discount(&discount)?)
+        })?;
         Ok(discount)
     }
 }

@@ -1,0 +1,504 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'milly'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'milly' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('product', 'product', [CompletionResultType]::ParameterValue, 'Create, list and show products')
+            [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Change stock and read its ledger')
+            [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set a product''s discount')
+            [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create and deactivate customer coupons')
+            [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Apply migrations and inspect the database')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;product' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a product with its opening stock')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List products, oldest first, with stock and discounted price')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one product priced for a customer at a moment')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;product;create' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Name, 1 to 200 characters (trimmed)')
+            [CompletionResult]::new('--price', '--price', [CompletionResultType]::ParameterName, 'Price with at most 2 decimals, e.g. 10000 or 17.49')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'Free text, at most 2000 characters')
+            [CompletionResult]::new('--stock', '--stock', [CompletionResultType]::ParameterName, 'Opening stock, a whole number')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;product;list' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only names containing this text (case-insensitive; % and _ are literal)')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Products per page')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Price the products at this time instead of now (RFC 3339 or a date)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;product;show' {
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Apply this customer''s best valid coupon')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Price the product at this time instead of now (RFC 3339 or a date)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;product;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a product with its opening stock')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List products, oldest first, with stock and discounted price')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one product priced for a customer at a moment')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;product;help;create' {
+            break
+        }
+        'milly;product;help;list' {
+            break
+        }
+        'milly;product;help;show' {
+            break
+        }
+        'milly;product;help;help' {
+            break
+        }
+        'milly;stock' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, oldest first')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;stock;adjust' {
+            [CompletionResult]::new('--change', '--change', [CompletionResultType]::ParameterName, 'Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, recorded on the ledger row (at most 200 characters)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;stock;history' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;stock;help' {
+            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, oldest first')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;stock;help;adjust' {
+            break
+        }
+        'milly;stock;help;history' {
+            break
+        }
+        'milly;stock;help;help' {
+            break
+        }
+        'milly;discount' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;discount;set' {
+            [CompletionResult]::new('--percent', '--percent', [CompletionResultType]::ParameterName, 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start of the discount (RFC 3339 or a date) [default: now]')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;discount;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;discount;help;set' {
+            break
+        }
+        'milly;discount;help;help' {
+            break
+        }
+        'milly;coupon' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a coupon for one customer')
+            [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'Stop a coupon from applying (repeating it is harmless)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;coupon;create' {
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The customer''s external id (1 to 64 characters, no blanks)')
+            [CompletionResult]::new('--percent', '--percent', [CompletionResultType]::ParameterName, 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5')
+            [CompletionResult]::new('--valid-to', '--valid-to', [CompletionResultType]::ParameterName, 'End of validity, exclusive (RFC 3339 or a date)')
+            [CompletionResult]::new('--valid-from', '--valid-from', [CompletionResultType]::ParameterName, 'Start of validity (RFC 3339 or a date) [default: now]')
+            [CompletionResult]::new('--code', '--code', [CompletionResultType]::ParameterName, 'Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;coupon;deactivate' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;coupon;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a coupon for one customer')
+            [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'Stop a coupon from applying (repeating it is harmless)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;coupon;help;create' {
+            break
+        }
+        'milly;coupon;help;deactivate' {
+            break
+        }
+        'milly;coupon;help;help' {
+            break
+        }
+        'milly;db' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (other commands also do this on their own)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version and row counts')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;db;migrate' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;db;status' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;db;help' {
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (other commands also do this on their own)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version and row counts')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;db;help;migrate' {
+            break
+        }
+        'milly;db;help;status' {
+            break
+        }
+        'milly;db;help;help' {
+            break
+        }
+        'milly;completions' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;help' {
+            [CompletionResult]::new('product', 'product', [CompletionResultType]::ParameterValue, 'Create, list and show products')
+            [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Change stock and read its ledger')
+            [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set a product''s discount')
+            [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create and deactivate customer coupons')
+            [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Apply migrations and inspect the database')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;help;product' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a product with its opening stock')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List products, oldest first, with stock and discounted price')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one product priced for a customer at a moment')
+            break
+        }
+        'milly;help;product;create' {
+            break
+        }
+        'milly;help;product;list' {
+            break
+        }
+        'milly;help;product;show' {
+            break
+        }
+        'milly;help;stock' {
+            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, oldest first')
+            break
+        }
+        'milly;help;stock;adjust' {
+            break
+        }
+        'milly;help;stock;history' {
+            break
+        }
+        'milly;help;discount' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
+            break
+        }
+        'milly;help;discount;set' {
+            break
+        }
+        'milly;help;coupon' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a coupon for one customer')
+            [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'Stop a coupon from applying (repeating it is harmless)')
+            break
+        }
+        'milly;help;coupon;create' {
+            break
+        }
+        'milly;help;coupon;deactivate' {
+            break
+        }
+        'milly;help;db' {
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (other commands also do this on their own)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version and row counts')
+            break
+        }
+        'milly;help;db;migrate' {
+            break
+        }
+        'milly;help;db;status' {
+            break
+        }
+        'milly;help;completions' {
+            break
+        }
+        'milly;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

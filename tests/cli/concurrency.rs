@@ -1,0 +1,124 @@
+//! Many real `milly` processes at once against one product or one new database.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use crate::harness::{Backend, TestDb};
+use crate::on_both_backends;
+
+const PROCESSES: usize = 8;
+const ADJUSTMENTS: usize = 25;
+
+on_both_backends!(
+    eight_processes_adjusting_one_product_lose_no_update,
+    eight_processes_opening_an_empty_database_all_succeed,
+);
+
+/// 8 workers, each running 25 `stock adjust` processes back to back, all on
+/// one product: every update lands, versions stay contiguous, and every total
+/// is the previous total plus the change.
+fn eight_processes_adjusting_one_product_lose_no_update(db: &TestDb) {
+    let id = db.product("Contended", "1", "1000");
+    let db = Arc::new(db);
+    let started = Instant::now();
+    let attempts: Vec<u32> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..PROCESSES)
+            .map(|worker| {
+                let db = Arc::clone(&db);
+                let id = id.clone();
+                scope.spawn(move || {
+                    (0..ADJUSTMENTS)
+                        .map(|i| {
+                            // Mix additions and removals; the sum is known.
+                            let change = if (worker + i) % 3 == 0 { "-1" } else { "+2" };
+                            let run = db
+                                .run(&["-v", "stock", "adjust", &id, "--change", change])
+                                .expect(0);
+                            parse_attempts(&run.stderr)
+                        })
+                        .collect::<Vec<u32>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let wall = started.elapsed();
+
+    let history = db.json(&["stock", "history", &id]);
+    let events = history.as_array().unwrap();
+    assert_eq!(events.len(), 1 + PROCESSES * ADJUSTMENTS);
+    let mut total = 0;
+    for (index, event) in events.iter().enumerate() {
+        assert_eq!(
+            event["version"].as_i64().unwrap(),
+            index as i64 + 1,
+            "versions are contiguous"
+        );
+        total += event["change"].as_i64().unwrap();
+        assert_eq!(
+            event["total_after_change"].as_i64().unwrap(),
+            total,
+            "each total follows from the last"
+        );
+    }
+    let expected: i64 = 1000
+        + (0..PROCESSES)
+            .flat_map(|w| (0..ADJUSTMENTS).map(move |i| if (w + i) % 3 == 0 { -1 } else { 2 }))
+            .sum::<i64>();
+    assert_eq!(total, expected);
+    let retries: u32 = attempts.iter().map(|a| a - 1).sum();
+    let max_attempts = attempts.iter().max().unwrap();
+    println!(
+        "{:?}: {PROCESSES} processes x {ADJUSTMENTS} adjustments: all {} succeeded, {retries} retries (max {max_attempts} attempts for one), wall {:.2?}",
+        db.backend,
+        attempts.len(),
+        wall
+    );
+}
+
+fn parse_attempts(stderr: &str) -> u32 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("milly: stock adjusted in "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no attempt count in {stderr:?}"))
+}
+
+/// Processes that all find the database empty race to migrate it; each must
+/// succeed and each migration must be recorded exactly once.
+fn eight_processes_opening_an_empty_database_all_succeed(db: &TestDb) {
+    let runs: Vec<i32> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..PROCESSES)
+            .map(|i| {
+                scope.spawn(move || {
+                    let args: &[&str] = if i % 2 == 0 {
+                        &["product", "list"]
+                    } else {
+                        &["db", "migrate"]
+                    };
+                    let run = db.run(args);
+                    assert_eq!(run.code, 0, "{run:?}");
+                    run.code
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(runs, vec![0; PROCESSES]);
+    let status = db.json(&["db", "status"]);
+    let known = status["migrations"].as_array().unwrap().len() as i64;
+    assert_eq!(status["schema_version"], status["supported_schema_version"]);
+    assert_eq!(db.query_i64("SELECT count(*) FROM milly_migrations"), known);
+    assert_eq!(
+        db.query_i64("SELECT count(DISTINCT version) FROM milly_migrations"),
+        known
+    );
+    if db.backend == Backend::Sqlite {
+        assert_eq!(db.query_strings("PRAGMA journal_mode"), ["wal"]);
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the built `milly` binary against real databases.
+//! One test binary (faster to build), one module per area.
+
+mod harness;
+
+mod completions;
+mod concurrency;
+mod coupons_and_discounts;
+mod exit_codes;
+mod formats;
+mod products;
+mod stock;
+mod storage;
