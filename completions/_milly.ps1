@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Change stock and read its ledger')
             [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set a product''s discount')
             [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create and deactivate customer coupons')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Apply migrations and inspect the database')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -98,6 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
             [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every matching product, streamed as it is read (instead of one page)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -340,6 +342,77 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;coupon;help;help' {
             break
         }
+        'milly;import' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('products', 'products', [CompletionResultType]::ParameterValue, 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until')
+            [CompletionResult]::new('coupons', 'coupons', [CompletionResultType]::ParameterValue, 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;import;products' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: csv for a .csv file, ndjson otherwise]')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;import;coupons' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: csv for a .csv file, ndjson otherwise]')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;import;help' {
+            [CompletionResult]::new('products', 'products', [CompletionResultType]::ParameterValue, 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until')
+            [CompletionResult]::new('coupons', 'coupons', [CompletionResultType]::ParameterValue, 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'milly;import;help;products' {
+            break
+        }
+        'milly;import;help;coupons' {
+            break
+        }
+        'milly;import;help;help' {
+            break
+        }
         'milly;db' {
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -431,6 +504,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Change stock and read its ledger')
             [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set a product''s discount')
             [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create and deactivate customer coupons')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Apply migrations and inspect the database')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -478,6 +552,17 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;help;coupon;deactivate' {
+            break
+        }
+        'milly;help;import' {
+            [CompletionResult]::new('products', 'products', [CompletionResultType]::ParameterValue, 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until')
+            [CompletionResult]::new('coupons', 'coupons', [CompletionResultType]::ParameterValue, 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code')
+            break
+        }
+        'milly;help;import;products' {
+            break
+        }
+        'milly;help;import;coupons' {
             break
         }
         'milly;help;db' {

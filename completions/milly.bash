@@ -31,6 +31,9 @@ _milly() {
             milly,help)
                 cmd="milly__subcmd__help"
                 ;;
+            milly,import)
+                cmd="milly__subcmd__import"
+                ;;
             milly,product)
                 cmd="milly__subcmd__product"
                 ;;
@@ -100,6 +103,9 @@ _milly() {
             milly__subcmd__help,help)
                 cmd="milly__subcmd__help__subcmd__help"
                 ;;
+            milly__subcmd__help,import)
+                cmd="milly__subcmd__help__subcmd__import"
+                ;;
             milly__subcmd__help,product)
                 cmd="milly__subcmd__help__subcmd__product"
                 ;;
@@ -121,6 +127,12 @@ _milly() {
             milly__subcmd__help__subcmd__discount,set)
                 cmd="milly__subcmd__help__subcmd__discount__subcmd__set"
                 ;;
+            milly__subcmd__help__subcmd__import,coupons)
+                cmd="milly__subcmd__help__subcmd__import__subcmd__coupons"
+                ;;
+            milly__subcmd__help__subcmd__import,products)
+                cmd="milly__subcmd__help__subcmd__import__subcmd__products"
+                ;;
             milly__subcmd__help__subcmd__product,create)
                 cmd="milly__subcmd__help__subcmd__product__subcmd__create"
                 ;;
@@ -135,6 +147,24 @@ _milly() {
                 ;;
             milly__subcmd__help__subcmd__stock,history)
                 cmd="milly__subcmd__help__subcmd__stock__subcmd__history"
+                ;;
+            milly__subcmd__import,coupons)
+                cmd="milly__subcmd__import__subcmd__coupons"
+                ;;
+            milly__subcmd__import,help)
+                cmd="milly__subcmd__import__subcmd__help"
+                ;;
+            milly__subcmd__import,products)
+                cmd="milly__subcmd__import__subcmd__products"
+                ;;
+            milly__subcmd__import__subcmd__help,coupons)
+                cmd="milly__subcmd__import__subcmd__help__subcmd__coupons"
+                ;;
+            milly__subcmd__import__subcmd__help,help)
+                cmd="milly__subcmd__import__subcmd__help__subcmd__help"
+                ;;
+            milly__subcmd__import__subcmd__help,products)
+                cmd="milly__subcmd__import__subcmd__help__subcmd__products"
                 ;;
             milly__subcmd__product,create)
                 cmd="milly__subcmd__product__subcmd__create"
@@ -185,7 +215,7 @@ _milly() {
 
     case "${cmd}" in
         milly)
-            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --verbose --help --version product stock discount coupon db completions help"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --verbose --help --version product stock discount coupon import db completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -791,7 +821,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__help)
-            opts="product stock discount coupon db completions help"
+            opts="product stock discount coupon import db completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -944,6 +974,48 @@ _milly() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        milly__subcmd__help__subcmd__import)
+            opts="products coupons"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__help__subcmd__import__subcmd__coupons)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__help__subcmd__import__subcmd__products)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         milly__subcmd__help__subcmd__product)
             opts="create list show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1035,6 +1107,196 @@ _milly() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__import)
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --verbose --help --version products coupons help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-base-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-max-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__import__subcmd__coupons)
+            opts="-o -v -h -V --format --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-base-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-max-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__import__subcmd__help)
+            opts="products coupons help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__import__subcmd__help__subcmd__coupons)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__import__subcmd__help__subcmd__products)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__import__subcmd__products)
+            opts="-o -v -h -V --format --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-base-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-max-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1213,7 +1475,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__product__subcmd__list)
-            opts="-o -v -h -V --name --page-size --page --at --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --verbose --help --version"
+            opts="-o -v -h -V --name --all --page-size --page --at --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand stock 'Change stock and read its ledger'
             cand discount 'Set a product''s discount'
             cand coupon 'Create and deactivate customer coupons'
+            cand import 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)'
             cand db 'Apply migrations and inspect the database'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -92,6 +93,7 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
             cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
+            cand --all 'Every matching product, streamed as it is read (instead of one page)'
             cand --json 'Same as --output json'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
@@ -308,6 +310,70 @@ set edit:completion:arg-completer[milly] = {|@words|
         }
         &'milly;coupon;help;help'= {
         }
+        &'milly;import'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
+            cand --json 'Same as --output json'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand products 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
+            cand coupons 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'milly;import;products'= {
+            cand --format 'Input format [default: csv for a .csv file, ndjson otherwise]'
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
+            cand --json 'Same as --output json'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;import;coupons'= {
+            cand --format 'Input format [default: csv for a .csv file, ndjson otherwise]'
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
+            cand --json 'Same as --output json'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;import;help'= {
+            cand products 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
+            cand coupons 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'milly;import;help;products'= {
+        }
+        &'milly;import;help;coupons'= {
+        }
+        &'milly;import;help;help'= {
+        }
         &'milly;db'= {
             cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
             cand -o 'Output format'
@@ -391,6 +457,7 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand stock 'Change stock and read its ledger'
             cand discount 'Set a product''s discount'
             cand coupon 'Create and deactivate customer coupons'
+            cand import 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)'
             cand db 'Apply migrations and inspect the database'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -426,6 +493,14 @@ set edit:completion:arg-completer[milly] = {|@words|
         &'milly;help;coupon;create'= {
         }
         &'milly;help;coupon;deactivate'= {
+        }
+        &'milly;help;import'= {
+            cand products 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
+            cand coupons 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+        }
+        &'milly;help;import;products'= {
+        }
+        &'milly;help;import;coupons'= {
         }
         &'milly;help;db'= {
             cand migrate 'Apply pending migrations (other commands also do this on their own)'

@@ -41,6 +41,7 @@ complete -c milly -n "__fish_milly_needs_command" -f -a "product" -d 'Create, li
 complete -c milly -n "__fish_milly_needs_command" -f -a "stock" -d 'Change stock and read its ledger'
 complete -c milly -n "__fish_milly_needs_command" -f -a "discount" -d 'Set a product\'s discount'
 complete -c milly -n "__fish_milly_needs_command" -f -a "coupon" -d 'Create and deactivate customer coupons'
+complete -c milly -n "__fish_milly_needs_command" -f -a "import" -d 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)'
 complete -c milly -n "__fish_milly_needs_command" -f -a "db" -d 'Apply migrations and inspect the database'
 complete -c milly -n "__fish_milly_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c milly -n "__fish_milly_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -91,6 +92,7 @@ complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_sub
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l retry-base-delay-ms -d 'Cap of the first random wait after a conflict; it doubles per attempt' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l retry-max-delay-ms -d 'Longest single wait between attempts' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l lock-timeout-ms -d 'How long to wait for another process\'s lock on the database' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l all -d 'Every matching product, streamed as it is read (instead of one page)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -244,6 +246,55 @@ complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a coupon for one customer'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from help" -f -a "deactivate" -d 'Stop a coupon from applying (repeating it is harmless)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people (borders only on a terminal)'
+json\t'One JSON document: an array for lists, an object otherwise'
+ndjson\t'One JSON object per line'
+csv\t'Comma-separated values with a header line'"
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -l retry-attempts -d 'Attempts for a write that conflicts with other writers, first included' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -l retry-base-delay-ms -d 'Cap of the first random wait after a conflict; it doubles per attempt' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -l retry-max-delay-ms -d 'Longest single wait between attempts' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -l lock-timeout-ms -d 'How long to wait for another process\'s lock on the database' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -l json -d 'Same as --output json'
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -s V -l version -d 'Print version'
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -f -a "products" -d 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -f -a "coupons" -d 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l format -d 'Input format [default: csv for a .csv file, ndjson otherwise]' -r -f -a "ndjson\t'One JSON object per line'
+csv\t'A header line naming the fields, then one row per line'"
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people (borders only on a terminal)'
+json\t'One JSON document: an array for lists, an object otherwise'
+ndjson\t'One JSON object per line'
+csv\t'Comma-separated values with a header line'"
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l retry-attempts -d 'Attempts for a write that conflicts with other writers, first included' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l retry-base-delay-ms -d 'Cap of the first random wait after a conflict; it doubles per attempt' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l retry-max-delay-ms -d 'Longest single wait between attempts' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l lock-timeout-ms -d 'How long to wait for another process\'s lock on the database' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l json -d 'Same as --output json'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s V -l version -d 'Print version'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l format -d 'Input format [default: csv for a .csv file, ndjson otherwise]' -r -f -a "ndjson\t'One JSON object per line'
+csv\t'A header line naming the fields, then one row per line'"
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people (borders only on a terminal)'
+json\t'One JSON document: an array for lists, an object otherwise'
+ndjson\t'One JSON object per line'
+csv\t'Comma-separated values with a header line'"
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l retry-attempts -d 'Attempts for a write that conflicts with other writers, first included' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l retry-base-delay-ms -d 'Cap of the first random wait after a conflict; it doubles per attempt' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l retry-max-delay-ms -d 'Longest single wait between attempts' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l lock-timeout-ms -d 'How long to wait for another process\'s lock on the database' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l json -d 'Same as --output json'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s V -l version -d 'Print version'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "products" -d 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "coupons" -d 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c milly -n "__fish_milly_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people (borders only on a terminal)'
 json\t'One JSON document: an array for lists, an object otherwise'
@@ -302,13 +353,14 @@ complete -c milly -n "__fish_milly_using_subcommand completions" -l json -d 'Sam
 complete -c milly -n "__fish_milly_using_subcommand completions" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon db completions help" -f -a "product" -d 'Create, list and show products'
-complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon db completions help" -f -a "stock" -d 'Change stock and read its ledger'
-complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon db completions help" -f -a "discount" -d 'Set a product\'s discount'
-complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon db completions help" -f -a "coupon" -d 'Create and deactivate customer coupons'
-complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon db completions help" -f -a "db" -d 'Apply migrations and inspect the database'
-complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon db completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon db completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "product" -d 'Create, list and show products'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "stock" -d 'Change stock and read its ledger'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "discount" -d 'Set a product\'s discount'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "coupon" -d 'Create and deactivate customer coupons'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "import" -d 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "db" -d 'Apply migrations and inspect the database'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c milly -n "__fish_milly_using_subcommand help; and not __fish_seen_subcommand_from product stock discount coupon import db completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product with its opening stock'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products, oldest first, with stock and discounted price'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "show" -d 'Show one product priced for a customer at a moment'
@@ -317,5 +369,7 @@ complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcom
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from discount" -f -a "set" -d 'Give a product a discount, replacing its active one'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from coupon" -f -a "create" -d 'Create a coupon for one customer'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from coupon" -f -a "deactivate" -d 'Stop a coupon from applying (repeating it is harmless)'
+complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "products" -d 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
+complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "coupons" -d 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "migrate" -d 'Apply pending migrations (other commands also do this on their own)'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "status" -d 'Show the backend, where it points, the schema version and row counts'

@@ -12,6 +12,10 @@ pub enum AppError {
     #[error(transparent)]
     Invalid(DomainError),
 
+    /// A row of an import file that breaks a rule (exit 2).
+    #[error("line {line}: {source}")]
+    InvalidRow { line: u64, source: DomainError },
+
     /// A product or coupon that does not exist (exit 3).
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },

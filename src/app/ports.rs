@@ -44,14 +44,24 @@ pub enum StoreError {
     Internal(String),
 }
 
+/// Where a page of products starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart {
+    /// Skip this many matching products (page numbers).
+    Offset(u64),
+    /// Start after the product at this position (streaming the whole
+    /// catalog page by page without ever skipping rows).
+    After(i64),
+}
+
 /// Which page of the catalog to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductQuery {
     /// Case-folded substring the name must contain; matched literally, so
     /// `%` and `_` are ordinary characters.
     pub name_contains: Option<String>,
-    /// Rows to skip and rows to return.
-    pub offset: u64,
+    pub start: PageStart,
+    /// At most this many products.
     pub limit: u32,
 }
 
@@ -59,6 +69,8 @@ pub struct ProductQuery {
 /// that applies at the listing instant, fetched together in one query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductListing {
+    /// The product's place in creation order (1, 2, 3, …), for `PageStart::After`.
+    pub position: i64,
     pub product: Product,
     pub stock: i64,
     pub discount: Option<Discount>,
@@ -71,6 +83,32 @@ pub struct ProductDetails {
     pub stock: i64,
     pub discount: Option<Discount>,
     pub coupon: Option<Coupon>,
+}
+
+/// One thing to write in a bulk import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportItem {
+    /// A product with its whole ledger (version 1 first) and optionally its
+    /// active discount.
+    Product {
+        product: Product,
+        events: Vec<StockEvent>,
+        discount: Option<Discount>,
+    },
+    Coupon(Coupon),
+}
+
+/// The input of a bulk import stopped (a bad row); the store must roll back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportAborted;
+
+/// Rows written by a bulk import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub products: u64,
+    pub stock_events: u64,
+    pub discounts: u64,
+    pub coupons: u64,
 }
 
 /// One migration known to the binary, and whether the database has it.
@@ -105,7 +143,9 @@ pub trait CatalogStore {
 
     /// One page of products in creation order (oldest first), each with its
     /// current stock and the discount applying at `at`. MUST be one query per
-    /// page, not one per row. An empty page is `Ok(vec![])`.
+    /// page, not one per row, and MUST NOT scan the skipped products when
+    /// there is no name filter (page 10,000 costs what page 1 costs). An
+    /// empty page is `Ok(vec![])`.
     fn list_products(
         &self,
         query: &ProductQuery,
@@ -148,6 +188,16 @@ pub trait CatalogStore {
     /// Deactivates the coupon with this code (compared without case) and
     /// returns it as it now is; `None` when there is no such coupon.
     fn deactivate_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError>;
+
+    /// Writes every item in ONE transaction, pulling them from `items` as it
+    /// goes so that memory stays flat. When `items` yields `Err(ImportAborted)`
+    /// the store MUST roll back and return `Ok(None)`: nothing is written.
+    /// A duplicate coupon code is `DuplicateCouponCode`, also with nothing
+    /// written.
+    fn import(
+        &self,
+        items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
+    ) -> Result<Option<ImportCounts>, StoreError>;
 
     /// Applies pending migrations (safe when several processes do it at once)
     /// and returns the versions this call applied.

@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use super::output::Format;
-use super::{coupon, db, discount, product, stock};
+use super::{coupon, db, discount, import, product, stock};
 
 /// Run an e-commerce catalog from the command line: products, a stock
 /// ledger, product discounts and customer coupons, on SQLite or MySQL.
@@ -98,6 +98,9 @@ pub enum Command {
     /// Create and deactivate customer coupons
     #[command(subcommand)]
     Coupon(coupon::CouponCommand),
+    /// Load products or coupons in bulk from NDJSON or CSV (all or nothing)
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Apply migrations and inspect the database
     #[command(subcommand)]
     Db(db::DbCommand),

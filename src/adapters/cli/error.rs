@@ -44,7 +44,7 @@ impl Failure {
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
         let (code, exit_code) = match &e {
-            AppError::Invalid(_) => ("invalid_input", exit::USAGE),
+            AppError::Invalid(_) | AppError::InvalidRow { .. } => ("invalid_input", exit::USAGE),
             AppError::NotFound { .. } => ("not_found", exit::NOT_FOUND),
             AppError::Rejected { code, .. } => (*code, exit::REJECTED),
             AppError::Conflict { .. } => ("conflict", exit::CONFLICT),

@@ -7,6 +7,7 @@ mod coupon;
 mod db;
 mod discount;
 pub mod error;
+mod import;
 pub mod output;
 mod parse;
 mod product;
@@ -98,7 +99,7 @@ fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure
         eprintln!("milly: applied migrations {applied:?} to {url}");
     }
     let output = match command {
-        Command::Product(c) => product::run(c, &catalog)?,
+        Command::Product(c) => product::run(c, &catalog, global.format())?,
         Command::Stock(c) => {
             let result = stock::run(c, &catalog)?;
             if let (true, Some(attempts)) = (global.verbose, result.attempts) {
@@ -108,6 +109,7 @@ fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure
         }
         Command::Discount(c) => discount::run(c, &catalog)?,
         Command::Coupon(c) => coupon::run(c, &catalog)?,
+        Command::Import(c) => import::run(c, &catalog)?,
         Command::Db(c) => db::run(c, &catalog, applied)?,
         Command::Completions { .. } => unreachable!("handled before opening a store"),
     };

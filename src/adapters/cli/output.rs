@@ -143,12 +143,15 @@ pub enum Output {
     },
     /// Plain text printed as is whatever the format (completion scripts).
     Raw(String),
+    /// Already written to stdout while it was produced.
+    Streamed,
 }
 
 /// Renders `output` into one string, written to stdout in one go.
 pub fn render(output: &Output, format: Format) -> Result<String, String> {
     match (output, format) {
         (Output::Raw(text), _) => Ok(text.clone()),
+        (Output::Streamed, _) => Ok(String::new()),
         (Output::One(record), Format::Json) => json_line(record, true),
         (Output::Many { rows, .. }, Format::Json) => json_line(rows, true),
         (Output::One(record), Format::Ndjson) => json_line(record, false),
@@ -217,6 +220,105 @@ fn finish(t: Table) -> String {
     let mut text = t.trim_fmt();
     text.push('\n');
     text
+}
+
+/// Writes a list row by row as it is produced, for `product list --all`:
+/// memory stays flat whatever the number of rows. JSON is still one array
+/// (one object per line inside it); tables are aligned per block of rows.
+pub struct RowStream<W: Write> {
+    sink: Sink<W>,
+    format: Format,
+    columns: Vec<&'static str>,
+    rows: u64,
+    block: Vec<Record>,
+}
+
+enum Sink<W: Write> {
+    Plain(W),
+    Csv(Box<csv::Writer<W>>),
+}
+
+/// Rows per table block when streaming a table.
+const TABLE_BLOCK: usize = 1_000;
+
+impl<W: Write> RowStream<W> {
+    pub fn new(mut out: W, format: Format, columns: Vec<&'static str>) -> std::io::Result<Self> {
+        let sink = match format {
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(&columns)?;
+                Sink::Csv(Box::new(writer))
+            }
+            Format::Json => {
+                out.write_all(b"[")?;
+                Sink::Plain(out)
+            }
+            Format::Ndjson | Format::Table => Sink::Plain(out),
+        };
+        Ok(RowStream {
+            sink,
+            format,
+            columns,
+            rows: 0,
+            block: Vec::new(),
+        })
+    }
+
+    pub fn row(&mut self, record: Record) -> std::io::Result<()> {
+        self.rows += 1;
+        match (&mut self.sink, self.format) {
+            (Sink::Csv(writer), _) => {
+                writer.write_record(record.0.iter().map(|(_, c)| c.plain()))?
+            }
+            (Sink::Plain(out), Format::Json) => {
+                out.write_all(if self.rows == 1 {
+                    &b"\n"[..]
+                } else {
+                    &b",\n"[..]
+                })?;
+                serde_json::to_writer(&mut *out, &record)?;
+            }
+            (Sink::Plain(out), Format::Ndjson) => {
+                serde_json::to_writer(&mut *out, &record)?;
+                out.write_all(b"\n")?;
+            }
+            (Sink::Plain(_), _) => {
+                self.block.push(record);
+                if self.block.len() == TABLE_BLOCK {
+                    self.flush_table()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if self.format == Format::Table && (self.rows == 0 || !self.block.is_empty()) {
+            self.flush_table()?;
+        }
+        match &mut self.sink {
+            Sink::Csv(writer) => writer.flush(),
+            Sink::Plain(out) => {
+                if self.format == Format::Json {
+                    out.write_all(if self.rows == 0 {
+                        &b"]\n"[..]
+                    } else {
+                        &b"\n]\n"[..]
+                    })?;
+                }
+                out.flush()
+            }
+        }
+    }
+
+    fn flush_table(&mut self) -> std::io::Result<()> {
+        let block = std::mem::take(&mut self.block);
+        let text = table(&self.columns, &block);
+        match &mut self.sink {
+            Sink::Plain(out) => out.write_all(text.as_bytes()),
+            Sink::Csv(_) => Ok(()),
+        }
+    }
 }
 
 /// Writes rendered output to stdout. A closed pipe (`milly … | head`) is not

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Output, Record};
+use super::output::{Cell, Format, Output, Record, RowStream};
 use super::parse::{at_flag, optional};
 use crate::app::usecases::{
     CreateProduct, CreatedProduct, ListProducts, ProductSummary, ProductView, ShowProduct,
@@ -41,6 +41,9 @@ pub struct ListArgs {
     /// Only names containing this text (case-insensitive; % and _ are literal)
     #[arg(long)]
     name: Option<String>,
+    /// Every matching product, streamed as it is read (instead of one page)
+    #[arg(long, conflicts_with_all = ["page", "page_size"])]
+    all: bool,
     /// Products per page
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     page_size: u32,
@@ -78,7 +81,11 @@ pub const LIST_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
-pub fn run(command: ProductCommand, catalog: &Catalog<'_>) -> Result<Output, AppError> {
+pub fn run(
+    command: ProductCommand,
+    catalog: &Catalog<'_>,
+    format: Format,
+) -> Result<Output, AppError> {
     match command {
         ProductCommand::Create(args) => {
             let created = catalog.create_product(CreateProduct {
@@ -93,6 +100,16 @@ pub fn run(command: ProductCommand, catalog: &Catalog<'_>) -> Result<Output, App
             let name_contains = optional(args.name.as_deref(), |raw| {
                 ProductName::parse("--name", raw)
             })?;
+            if args.all {
+                let at = at_flag(args.at.as_deref())?;
+                stream_all(
+                    catalog,
+                    name_contains.as_ref().map(|n| n.as_str()),
+                    at,
+                    format,
+                )?;
+                return Ok(Output::Streamed);
+            }
             let rows = catalog.list_products(ListProducts {
                 name_contains: name_contains.map(|n| n.as_str().to_owned()),
                 page: args.page,
@@ -112,6 +129,38 @@ pub fn run(command: ProductCommand, catalog: &Catalog<'_>) -> Result<Output, App
             })?;
             Ok(Output::One(view_record(&view)))
         }
+    }
+}
+
+/// Streams the whole (filtered) catalog to stdout. A reader that goes away
+/// (`| head`) ends the listing quietly.
+fn stream_all(
+    catalog: &Catalog<'_>,
+    name: Option<&str>,
+    at: Option<Instant>,
+    format: Format,
+) -> Result<(), AppError> {
+    let output_failed =
+        |e: std::io::Error| AppError::Internal(format!("cannot write the output: {e}"));
+    let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut stream =
+        RowStream::new(stdout, format, LIST_COLUMNS.to_vec()).map_err(output_failed)?;
+    let mut write_error = None;
+    let result = catalog.stream_products(name, at, &mut |summary| {
+        stream.row(summary_record(&summary)).map_err(|e| {
+            let stop = AppError::Internal(e.to_string());
+            write_error = Some(e);
+            stop
+        })
+    });
+    match (result, write_error) {
+        (_, Some(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        (_, Some(e)) => Err(output_failed(e)),
+        (Err(e), None) => Err(e),
+        (Ok(_), None) => match stream.finish() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(output_failed),
+        },
     }
 }
 

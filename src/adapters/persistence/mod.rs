@@ -1,6 +1,7 @@
 //! The stores: one adapter per database, chosen by the database URL.
 
 pub mod migrations;
+pub mod mysql;
 pub mod sqlite;
 pub mod url;
 
@@ -27,8 +28,6 @@ pub fn open(
             path,
             settings.lock_timeout,
         )?)),
-        DatabaseUrl::Mysql(_) => Err(StoreError::Unavailable(format!(
-            "{url}: the MySQL backend is not available in this build"
-        ))),
+        DatabaseUrl::Mysql(url) => Ok(Box::new(mysql::MysqlStore::open(url, settings)?)),
     }
 }

@@ -159,6 +159,12 @@ mod tests {
         fn deactivate_coupon(&self, _: &CouponCode) -> Result<Option<Coupon>, StoreError> {
             unreachable!("not used by adjust_stock")
         }
+        fn import(
+            &self,
+            _: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
+        ) -> Result<Option<ImportCounts>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
         fn migrate(&self) -> Result<Vec<i64>, StoreError> {
             unreachable!("not used by adjust_stock")
         }

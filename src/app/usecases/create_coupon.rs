@@ -15,7 +15,7 @@ pub struct CreateCoupon {
 }
 
 /// Generated codes: 10 characters from an alphabet without look-alikes.
-fn generated_code() -> CouponCode {
+pub(super) fn generated_code() -> CouponCode {
     const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
     let mut bits = random_bits();
     let code: String = (0..10)

@@ -1,6 +1,6 @@
 use super::Catalog;
 use crate::app::error::AppError;
-use crate::app::ports::ProductQuery;
+use crate::app::ports::{PageStart, ProductListing, ProductQuery};
 use crate::app::pricing::{price_at, PriceBreakdown};
 use crate::domain::text::fold_case;
 use crate::domain::{Discount, Instant, Product};
@@ -27,23 +27,60 @@ impl Catalog<'_> {
     /// fetched in one query.
     pub fn list_products(&self, input: ListProducts) -> Result<Vec<ProductSummary>, AppError> {
         let at = input.at.unwrap_or_else(|| self.clock.now());
+        let skip = input
+            .page
+            .saturating_sub(1)
+            .saturating_mul(u64::from(input.page_size));
         let query = ProductQuery {
             name_contains: input.name_contains.as_deref().map(fold_case),
-            offset: input
-                .page
-                .saturating_sub(1)
-                .saturating_mul(u64::from(input.page_size)),
+            start: PageStart::Offset(skip),
             limit: input.page_size,
         };
         let rows = self.store.list_products(&query, at)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ProductSummary {
-                pricing: price_at(row.product.price, row.discount.as_ref(), None, at),
-                product: row.product,
-                stock: row.stock,
-                discount: row.discount,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|row| summarize(row, at)).collect())
+    }
+
+    /// Every matching product, oldest first, handed to `sink` one at a time.
+    /// Reads pages of [`STREAM_PAGE`] products after the last one seen, so
+    /// memory stays flat however large the catalog is.
+    pub fn stream_products(
+        &self,
+        name_contains: Option<&str>,
+        at: Option<Instant>,
+        sink: &mut dyn FnMut(ProductSummary) -> Result<(), AppError>,
+    ) -> Result<u64, AppError> {
+        let at = at.unwrap_or_else(|| self.clock.now());
+        let mut query = ProductQuery {
+            name_contains: name_contains.map(fold_case),
+            start: PageStart::After(0),
+            limit: STREAM_PAGE,
+        };
+        let mut count = 0;
+        loop {
+            let rows = self.store.list_products(&query, at)?;
+            let full_page = rows.len() == STREAM_PAGE as usize;
+            if let Some(last) = rows.last() {
+                query.start = PageStart::After(last.position);
+            }
+            for row in rows {
+                sink(summarize(row, at))?;
+                count += 1;
+            }
+            if !full_page {
+                return Ok(count);
+            }
+        }
+    }
+}
+
+/// Products per query when streaming the whole catalog.
+pub const STREAM_PAGE: u32 = 1_000;
+
+fn summarize(row: ProductListing, at: Instant) -> ProductSummary {
+    ProductSummary {
+        pricing: price_at(row.product.price, row.discount.as_ref(), None, at),
+        product: row.product,
+        stock: row.stock,
+        discount: row.discount,
     }
 }

@@ -16,12 +16,16 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::app::ports::{
-    CatalogStore, ProductDetails, ProductListing, ProductQuery, StoreError, StoreStatus,
+    CatalogStore, ImportAborted, ImportCounts, ImportItem, PageStart, ProductDetails,
+    ProductListing, ProductQuery, StoreError, StoreStatus,
 };
 use crate::domain::{
     Coupon, CouponCode, CustomerId, Discount, Instant, Product, ProductId, StockEvent,
 };
 use errors::{map_err, Context};
+
+/// Page cache for bulk imports, in KiB.
+const IMPORT_CACHE_KIB: i64 = 256 * 1024;
 
 /// How long a writer waits for another process's lock by default.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -99,19 +103,7 @@ impl CatalogStore for SqliteStore {
         let write = || -> rusqlite::Result<()> {
             let tx =
                 rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            tx.prepare_cached(
-                "INSERT INTO products (id, name, name_folded, description, price_cents, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                product.id.as_str(),
-                product.name.as_str(),
-                product.name.folded(),
-                product.description.as_str(),
-                product.price.cents(),
-                product.created_at.to_rfc3339(),
-                product.updated_at.to_rfc3339(),
-            ])?;
+            insert_product(&tx, product)?;
             insert_event(&tx, opening)?;
             tx.commit()
         };
@@ -123,31 +115,42 @@ impl CatalogStore for SqliteStore {
         query: &ProductQuery,
         at: Instant,
     ) -> Result<Vec<ProductListing>, StoreError> {
+        let (candidates, after, offset) = page_plan(query);
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS},
                     (SELECT e.total_after_change FROM stock_events e
                       WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
-                    d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at
+                    d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at,
+                    p.seq
                FROM products p
                LEFT JOIN discounts d
-                 ON d.product_id = p.id AND d.is_active = 1 AND d.valid_from <= ?1 AND d.valid_to > ?1
-              WHERE ?2 IS NULL OR instr(p.name_folded, ?2) > 0
-              ORDER BY p.seq
-              LIMIT ?3 OFFSET ?4"
+                 ON d.product_id = p.id AND d.is_active = 1 AND d.valid_from <= :at AND d.valid_to > :at
+              WHERE {candidates}
+              ORDER BY p.seq"
         );
         let run = || -> rusqlite::Result<Vec<ProductListing>> {
             let mut stmt = self.conn.prepare_cached(&sql)?;
-            let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-            let rows = stmt.query_map(
-                params![at.to_rfc3339(), query.name_contains, query.limit, offset],
-                |r| {
-                    Ok(ProductListing {
-                        product: rows::product(r, 0)?,
-                        stock: r.get(6)?,
-                        discount: rows::optional_discount(r, 7)?,
-                    })
-                },
-            )?;
+            let at = at.to_rfc3339();
+            let phrase = query.name_contains.as_deref().map(fts_phrase);
+            let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+                (":at", &at),
+                (":after", &after),
+                (":limit", &query.limit),
+                (":offset", &offset),
+            ];
+            match candidates {
+                Candidates::TrigramIndex => bound.push((":term", &phrase)),
+                Candidates::NameScan => bound.push((":term", &query.name_contains)),
+                Candidates::All => {}
+            }
+            let rows = stmt.query_map(bound.as_slice(), |r| {
+                Ok(ProductListing {
+                    product: rows::product(r, 0)?,
+                    stock: r.get(6)?,
+                    discount: rows::optional_discount(r, 7)?,
+                    position: r.get(14)?,
+                })
+            })?;
             rows.collect()
         };
         run().map_err(|e| map_err(e, Context::Read))
@@ -245,44 +248,14 @@ impl CatalogStore for SqliteStore {
                 "UPDATE discounts SET is_active = 0 WHERE product_id = ?1 AND is_active = 1",
             )?
             .execute([discount.product_id.as_str()])?;
-            tx.prepare_cached(
-                "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                discount.id.as_str(),
-                discount.product_id.as_str(),
-                discount.percentage.basis_points(),
-                discount.window.from().to_rfc3339(),
-                discount.window.until().to_rfc3339(),
-                discount.is_active,
-                discount.created_at.to_rfc3339(),
-            ])?;
+            insert_discount(&tx, discount)?;
             tx.commit()
         };
         write().map_err(|e| map_err(e, Context::WriteForProduct(discount.product_id.as_str())))
     }
 
     fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    coupon.id.as_str(),
-                    coupon.user_id.as_str(),
-                    coupon.code.as_str(),
-                    coupon.code.key(),
-                    coupon.percentage.basis_points(),
-                    coupon.window.from().to_rfc3339(),
-                    coupon.window.until().to_rfc3339(),
-                    coupon.is_active,
-                    coupon.created_at.to_rfc3339(),
-                ])
-            })
-            .map(drop)
+        insert_coupon(&self.conn, coupon)
             .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))
     }
 
@@ -304,6 +277,69 @@ impl CatalogStore for SqliteStore {
         write().map_err(|e| map_err(e, Context::Write))
     }
 
+    fn import(
+        &self,
+        items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
+    ) -> Result<Option<ImportCounts>, StoreError> {
+        let write = || -> Result<Option<ImportCounts>, StoreError> {
+            let db = |e| map_err(e, Context::Write);
+            // A large page cache keeps the growing indexes in memory instead
+            // of spilling half-written pages to the WAL over and over.
+            self.conn
+                .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
+                .map_err(db)?;
+            // Dropping the transaction without commit rolls it back.
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+                    .map_err(db)?;
+            let mut counts = ImportCounts::default();
+            let first_new: i64 = tx
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM products", [], |r| {
+                    r.get(0)
+                })
+                .map_err(db)?;
+            for item in items {
+                let Ok(item) = item else {
+                    return Ok(None);
+                };
+                match item {
+                    ImportItem::Product {
+                        product,
+                        events,
+                        discount,
+                    } => {
+                        insert_product_row(&tx, &product).map_err(db)?;
+                        for event in &events {
+                            insert_event(&tx, event).map_err(db)?;
+                        }
+                        if let Some(discount) = &discount {
+                            insert_discount(&tx, discount).map_err(db)?;
+                            counts.discounts += 1;
+                        }
+                        counts.products += 1;
+                        counts.stock_events += events.len() as u64;
+                    }
+                    ImportItem::Coupon(coupon) => {
+                        insert_coupon(&tx, &coupon)
+                            .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))?;
+                        counts.coupons += 1;
+                    }
+                }
+            }
+            // Index the new names in one pass (products are numbered densely,
+            // so the new ones are exactly those after `first_new`).
+            tx.execute(
+                "INSERT INTO products_name_search (rowid, name_folded)
+                 SELECT seq, name_folded FROM products WHERE seq > ?1",
+                [first_new],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(Some(counts))
+        };
+        write()
+    }
+
     fn migrate(&self) -> Result<Vec<i64>, StoreError> {
         schema::migrate(&self.conn)
     }
@@ -311,6 +347,129 @@ impl CatalogStore for SqliteStore {
     fn status(&self) -> Result<StoreStatus, StoreError> {
         schema::status(&self.conn, self.location())
     }
+}
+
+/// How a page finds its products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Candidates {
+    /// No filter: positions are dense, so a page is the range after a
+    /// position, found in the primary key without reading skipped rows.
+    All,
+    /// A filter of three or more characters: the trigram index, read in
+    /// position order, so a common term stops after one page.
+    TrigramIndex,
+    /// A one- or two-character filter has no trigram to look up: scan the
+    /// names in position order until the page is full.
+    NameScan,
+}
+
+impl std::fmt::Display for Candidates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Candidates::All => {
+                "p.seq IN (SELECT seq FROM products
+                            WHERE seq > :after
+                            ORDER BY seq LIMIT :limit OFFSET :offset)"
+            }
+            Candidates::TrigramIndex => {
+                "p.seq IN (SELECT rowid FROM products_name_search
+                            WHERE products_name_search MATCH :term AND rowid > :after
+                            ORDER BY rowid LIMIT :limit OFFSET :offset)"
+            }
+            Candidates::NameScan => {
+                "p.seq IN (SELECT seq FROM products
+                            WHERE seq > :after AND instr(name_folded, :term) > 0
+                            ORDER BY seq LIMIT :limit OFFSET :offset)"
+            }
+        })
+    }
+}
+
+/// The candidate clause, the position to start after, and the rows to skip.
+fn page_plan(query: &ProductQuery) -> (Candidates, i64, i64) {
+    let candidates = match &query.name_contains {
+        None => Candidates::All,
+        Some(term) if term.chars().count() >= 3 => Candidates::TrigramIndex,
+        Some(_) => Candidates::NameScan,
+    };
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    match (candidates, query.start) {
+        // Dense positions turn "skip N" into "start after position N".
+        (Candidates::All, PageStart::Offset(skip)) => (candidates, clamp(skip), 0),
+        (_, PageStart::Offset(skip)) => (candidates, 0, clamp(skip)),
+        (_, PageStart::After(position)) => (candidates, position, 0),
+    }
+}
+
+/// The filter as an FTS5 phrase: matched as a literal substring, with
+/// quotes doubled so no character has a query meaning.
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// Inserts a product and indexes its name for `--name` searches.
+fn insert_product(conn: &Connection, product: &Product) -> rusqlite::Result<()> {
+    insert_product_row(conn, product)?;
+    conn.prepare_cached(
+        "INSERT INTO products_name_search (rowid, name_folded) VALUES (last_insert_rowid(), ?1)",
+    )?
+    .execute([product.name.folded()])
+    .map(drop)
+}
+
+/// Inserts the product row alone; its name must then be indexed by the
+/// caller (see `import`).
+fn insert_product_row(conn: &Connection, product: &Product) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO products (id, name, name_folded, description, price_cents, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        product.id.as_str(),
+        product.name.as_str(),
+        product.name.folded(),
+        product.description.as_str(),
+        product.price.cents(),
+        product.created_at.to_rfc3339(),
+        product.updated_at.to_rfc3339(),
+    ])
+    .map(drop)
+}
+
+fn insert_discount(conn: &Connection, discount: &Discount) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        discount.id.as_str(),
+        discount.product_id.as_str(),
+        discount.percentage.basis_points(),
+        discount.window.from().to_rfc3339(),
+        discount.window.until().to_rfc3339(),
+        discount.is_active,
+        discount.created_at.to_rfc3339(),
+    ])
+    .map(drop)
+}
+
+fn insert_coupon(conn: &Connection, coupon: &Coupon) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        coupon.id.as_str(),
+        coupon.user_id.as_str(),
+        coupon.code.as_str(),
+        coupon.code.key(),
+        coupon.percentage.basis_points(),
+        coupon.window.from().to_rfc3339(),
+        coupon.window.until().to_rfc3339(),
+        coupon.is_active,
+        coupon.created_at.to_rfc3339(),
+    ])
+    .map(drop)
 }
 
 fn insert_event(conn: &Connection, event: &StockEvent) -> rusqlite::Result<()> {

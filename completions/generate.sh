@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Regenerates the committed completion scripts from the clap definition.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build -q
+milly=target/debug/milly
+$milly completions bash > completions/milly.bash
+$milly completions zsh > completions/_milly
+$milly completions fish > completions/milly.fish
+$milly completions powershell > completions/_milly.ps1
+$milly completions elvish > completions/milly.elv
