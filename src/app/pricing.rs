@@ -120,3 +120,52 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::*;
+
+    fn window() -> Window {
+        let at = |s| Instant::parse("at", s).unwrap();
+        Window::new(at("2025-01-01"), at("2026-01-01"), "until").unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn final_price_is_price_minus_both_discounts_and_never_negative(
+            cents in 1..=money::MAX_CENTS,
+            discount_bp in proptest::option::of(1i64..=10_000),
+            coupon_bp in proptest::option::of(1i64..=10_000),
+        ) {
+            let at = Instant::parse("at", "2025-06-01").unwrap();
+            let discount = discount_bp.map(|bp| Discount {
+                id: DiscountId::generate(at, 1),
+                product_id: ProductId::generate(at, 2),
+                percentage: Percentage::from_basis_points(bp).unwrap(),
+                window: window(),
+                is_active: true,
+                created_at: at,
+            });
+            let coupon = coupon_bp.map(|bp| Coupon {
+                id: CouponId::generate(at, 3),
+                user_id: CustomerId::parse("u", "u").unwrap(),
+                code: CouponCode::parse("c", "CODE").unwrap(),
+                percentage: Percentage::from_basis_points(bp).unwrap(),
+                window: window(),
+                is_active: true,
+                created_at: at,
+            });
+            let price = Money::from_cents(cents).unwrap();
+            let p = price_at(price, discount.as_ref(), coupon.as_ref(), at);
+            prop_assert_eq!(p.final_price.cents(), cents - p.product_discount.cents() - p.coupon_discount.cents());
+            prop_assert!(p.final_price.cents() >= 0);
+            prop_assert!(p.product_discount <= price);
+            // The coupon applies to what the product discount left.
+            let rest = price.saturating_sub(p.product_discount);
+            prop_assert_eq!(p.coupon_discount, coupon.map_or(Money::ZERO, |c| rest.percent_of(c.percentage)));
+        }
+    }
+}

@@ -157,3 +157,51 @@ mod tests {
         assert_eq!(Money(100).saturating_sub(Money(250)), Money::ZERO);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The exact value of a plain decimal string in cents, computed
+    /// independently of the parser (None if it is not `digits[.d[d]]`).
+    fn exact_cents(s: &str) -> Option<u128> {
+        let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+        let plain = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !plain(whole) || !plain(frac) || frac.len() > 2 || (s.contains('.') && frac.is_empty()) {
+            return None;
+        }
+        let whole: u128 = whole.trim_start_matches('0').parse().unwrap_or(0);
+        let frac: u128 = format!("{frac:0<2}").parse().ok()?;
+        whole.checked_mul(100)?.checked_add(frac)
+    }
+
+    proptest! {
+        #[test]
+        fn every_amount_round_trips_through_both_printed_forms(cents in 1..=MAX_CENTS) {
+            let m = Money::from_cents(cents).unwrap();
+            prop_assert_eq!(Money::parse_price("p", &m.to_string()), Ok(m));
+            prop_assert_eq!(Money::parse_price("p", &m.to_json_decimal()), Ok(m));
+        }
+
+        #[test]
+        fn any_string_is_parsed_exactly_or_rejected(s in "\\PC{0,20}|[-+ 0]?[0-9]{0,16}([.,][0-9]{0,3})?([eE][0-9])?") {
+            match Money::parse_price("p", &s) {
+                Ok(m) => prop_assert_eq!(Some(m.cents() as u128), exact_cents(&s)),
+                Err(_) => prop_assert!(exact_cents(&s).is_none_or(|c| c == 0 || c > MAX_CENTS as u128)),
+            }
+        }
+
+        #[test]
+        fn percentages_round_half_up_to_the_cent(cents in 0..=MAX_CENTS, bp in 1u16..=10_000) {
+            let price = Money::from_cents(cents).unwrap();
+            let off = price.percent_of(Percentage::from_basis_points(i64::from(bp)).unwrap());
+            let exact_times_10000 = i128::from(cents) * i128::from(bp);
+            let error = exact_times_10000 - i128::from(off.cents()) * 10_000;
+            // Within half a cent, and exactly half a cent always rounds up.
+            prop_assert!((-5_000..5_000).contains(&error), "error {error}");
+            prop_assert!(off <= price);
+        }
+    }
+}

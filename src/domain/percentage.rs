@@ -81,3 +81,30 @@ mod tests {
         assert_eq!(p("20").to_json_decimal(), "20.0");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn every_percentage_round_trips(bp in 1i64..=10_000) {
+            let p = Percentage::from_basis_points(bp).unwrap();
+            prop_assert_eq!(Percentage::parse("p", &p.to_string()), Ok(p));
+            prop_assert_eq!(Percentage::parse("p", &p.to_json_decimal()), Ok(p));
+        }
+
+        #[test]
+        fn anything_parsed_is_within_the_bounds(s in "\\PC{0,12}|[-+ ]?[0-9]{0,4}(\\.[0-9]{0,3})?") {
+            if let Ok(p) = Percentage::parse("p", &s) {
+                prop_assert!((1..=10_000).contains(&p.basis_points()));
+                // The exact value, read digit by digit without the parser.
+                let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+                let exact = whole.parse::<u32>().unwrap() * 100 + format!("{frac:0<2}").parse::<u32>().unwrap();
+                prop_assert_eq!(exact, u32::from(p.basis_points()));
+            }
+        }
+    }
+}

@@ -43,6 +43,25 @@ impl Clock for SystemClock {
 /// Entry point used by `main`: never panics on bad input, never calls
 /// `process::exit`, returns the documented exit code.
 pub fn main() -> ExitCode {
+    quiet_panics();
+    match std::panic::catch_unwind(parse_and_run) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(exit::INTERNAL),
+    }
+}
+
+/// A panic is a bug: report where it happened, but never its message, which
+/// could quote a value that holds a password (a database URL).
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!("error: internal error: milly crashed{place}; please report this bug");
+    }));
+}
+
+fn parse_and_run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -7,6 +7,7 @@
 mod errors;
 mod rows;
 mod schema;
+mod writes;
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
@@ -23,6 +24,7 @@ use crate::domain::{
     Coupon, CouponCode, CustomerId, Discount, Instant, Product, ProductId, StockEvent,
 };
 use errors::{map_err, Context};
+use writes::Inserts;
 
 /// Page cache for bulk imports, in KiB.
 const IMPORT_CACHE_KIB: i64 = 256 * 1024;
@@ -103,8 +105,10 @@ impl CatalogStore for SqliteStore {
         let write = || -> rusqlite::Result<()> {
             let tx =
                 rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            insert_product(&tx, product)?;
-            insert_event(&tx, opening)?;
+            let mut rows = Inserts::prepare(&tx)?;
+            rows.product(product)?;
+            rows.event(opening)?;
+            drop(rows);
             tx.commit()
         };
         write().map_err(|e| map_err(e, Context::Write))
@@ -223,7 +227,9 @@ impl CatalogStore for SqliteStore {
     fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
         // A single autocommit INSERT: it takes the write lock only for itself,
         // and the unique (product_id, version) index decides the race.
-        insert_event(&self.conn, event).map_err(|e| map_err(e, Context::AppendEvent))
+        Inserts::prepare(&self.conn)
+            .and_then(|mut rows| rows.event(event))
+            .map_err(|e| map_err(e, Context::AppendEvent))
     }
 
     fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
@@ -248,14 +254,15 @@ impl CatalogStore for SqliteStore {
                 "UPDATE discounts SET is_active = 0 WHERE product_id = ?1 AND is_active = 1",
             )?
             .execute([discount.product_id.as_str()])?;
-            insert_discount(&tx, discount)?;
+            Inserts::prepare(&tx)?.discount(discount)?;
             tx.commit()
         };
         write().map_err(|e| map_err(e, Context::WriteForProduct(discount.product_id.as_str())))
     }
 
     fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
-        insert_coupon(&self.conn, coupon)
+        Inserts::prepare(&self.conn)
+            .and_then(|mut rows| rows.coupon(coupon))
             .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))
     }
 
@@ -298,6 +305,7 @@ impl CatalogStore for SqliteStore {
                     r.get(0)
                 })
                 .map_err(db)?;
+            let mut rows = Inserts::prepare(&tx).map_err(db)?;
             for item in items {
                 let Ok(item) = item else {
                     return Ok(None);
@@ -308,24 +316,25 @@ impl CatalogStore for SqliteStore {
                         events,
                         discount,
                     } => {
-                        insert_product_row(&tx, &product).map_err(db)?;
+                        rows.product_row(&product).map_err(db)?;
                         for event in &events {
-                            insert_event(&tx, event).map_err(db)?;
+                            rows.event(event).map_err(db)?;
                         }
                         if let Some(discount) = &discount {
-                            insert_discount(&tx, discount).map_err(db)?;
+                            rows.discount(discount).map_err(db)?;
                             counts.discounts += 1;
                         }
                         counts.products += 1;
                         counts.stock_events += events.len() as u64;
                     }
                     ImportItem::Coupon(coupon) => {
-                        insert_coupon(&tx, &coupon)
+                        rows.coupon(&coupon)
                             .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))?;
                         counts.coupons += 1;
                     }
                 }
             }
+            drop(rows);
             // Index the new names in one pass (products are numbered densely,
             // so the new ones are exactly those after `first_new`).
             tx.execute(
@@ -407,84 +416,3 @@ fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
-/// Inserts a product and indexes its name for `--name` searches.
-fn insert_product(conn: &Connection, product: &Product) -> rusqlite::Result<()> {
-    insert_product_row(conn, product)?;
-    conn.prepare_cached(
-        "INSERT INTO products_name_search (rowid, name_folded) VALUES (last_insert_rowid(), ?1)",
-    )?
-    .execute([product.name.folded()])
-    .map(drop)
-}
-
-/// Inserts the product row alone; its name must then be indexed by the
-/// caller (see `import`).
-fn insert_product_row(conn: &Connection, product: &Product) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO products (id, name, name_folded, description, price_cents, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        product.id.as_str(),
-        product.name.as_str(),
-        product.name.folded(),
-        product.description.as_str(),
-        product.price.cents(),
-        product.created_at.to_rfc3339(),
-        product.updated_at.to_rfc3339(),
-    ])
-    .map(drop)
-}
-
-fn insert_discount(conn: &Connection, discount: &Discount) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        discount.id.as_str(),
-        discount.product_id.as_str(),
-        discount.percentage.basis_points(),
-        discount.window.from().to_rfc3339(),
-        discount.window.until().to_rfc3339(),
-        discount.is_active,
-        discount.created_at.to_rfc3339(),
-    ])
-    .map(drop)
-}
-
-fn insert_coupon(conn: &Connection, coupon: &Coupon) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        coupon.id.as_str(),
-        coupon.user_id.as_str(),
-        coupon.code.as_str(),
-        coupon.code.key(),
-        coupon.percentage.basis_points(),
-        coupon.window.from().to_rfc3339(),
-        coupon.window.until().to_rfc3339(),
-        coupon.is_active,
-        coupon.created_at.to_rfc3339(),
-    ])
-    .map(drop)
-}
-
-fn insert_event(conn: &Connection, event: &StockEvent) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO stock_events (id, product_id, change, total_after_change, version, reason, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        event.id.as_str(),
-        event.product_id.as_str(),
-        event.change,
-        event.total_after_change,
-        event.version,
-        event.reason.as_ref().map(|r| r.as_str()),
-        event.created_at.to_rfc3339(),
-    ])
-    .map(drop)
-}

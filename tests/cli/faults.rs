@@ -1,0 +1,1 @@
+//! Faults: unusable databases, servers that go away, writers killed mid-flight.

@@ -1,0 +1,1 @@
+//! Security: hostile text stored verbatim, private files, passwords never shown.
