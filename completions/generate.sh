@@ -2,8 +2,7 @@
 # Regenerates the committed completion scripts from the clap definition.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q
-milly=target/debug/milly
+milly="cargo run -q --"
 $milly completions bash > completions/milly.bash
 $milly completions zsh > completions/_milly
 $milly completions fish > completions/milly.fish

@@ -169,7 +169,12 @@ mod properties {
     fn exact_cents(s: &str) -> Option<u128> {
         let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
         let plain = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() || !plain(whole) || !plain(frac) || frac.len() > 2 || (s.contains('.') && frac.is_empty()) {
+        if whole.is_empty()
+            || !plain(whole)
+            || !plain(frac)
+            || frac.len() > 2
+            || (s.contains('.') && frac.is_empty())
+        {
             return None;
         }
         let whole: u128 = whole.trim_start_matches('0').parse().unwrap_or(0);

@@ -43,6 +43,15 @@ impl Clock for SystemClock {
 /// Entry point used by `main`: never panics on bad input, never calls
 /// `process::exit`, returns the documented exit code.
 pub fn main() -> ExitCode {
+    // `milly --version` is how scripts probe for milly: answer it before
+    // building the whole command-line parser.
+    let mut args = std::env::args_os().skip(1);
+    if let (Some(flag), None) = (args.next(), args.next()) {
+        if flag == "--version" || flag == "-V" {
+            println!("milly {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+    }
     quiet_panics();
     match std::panic::catch_unwind(parse_and_run) {
         Ok(code) => code,

@@ -5,6 +5,9 @@
 //! edited after being applied, or one that the database has and the binary
 //! does not, is an error rather than a silent skip.
 
+use crate::app::ports::MigrationState;
+use crate::domain::Instant;
+
 /// One migration: its number, its name and its SQL statements.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -46,6 +49,21 @@ fn strip_comments(chunk: &'static str) -> &'static str {
 /// The newest schema version in a list of migrations.
 pub fn latest_version(migrations: &[Migration]) -> i64 {
     migrations.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Every migration the binary knows, with when the database applied it.
+pub fn states(migrations: &[Migration], applied: &[(i64, Instant)]) -> Vec<MigrationState> {
+    migrations
+        .iter()
+        .map(|m| MigrationState {
+            version: m.version,
+            name: m.name.to_owned(),
+            applied_at: applied
+                .iter()
+                .find(|(v, _)| *v == m.version)
+                .map(|(_, at)| *at),
+        })
+        .collect()
 }
 
 /// Checks what the database recorded against what the binary carries.

@@ -100,8 +100,7 @@ pub fn map_err(e: Error, context: Context<'_>, secrets: &Secrets) -> StoreError 
             server_error(server.code, detail, context)
         }
         // The socket's read or write timeout ran out.
-        Error::IoError(io)
-            if matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+        _ if timed_out(&e) =>
         {
             connection_failed(
                 "no answer from the server in time (is it overloaded, or not a MySQL server?)"
@@ -130,6 +129,19 @@ pub fn map_err(e: Error, context: Context<'_>, secrets: &Secrets) -> StoreError 
             StoreError::Internal(format!("MySQL: a stored value has an unexpected type: {e}"))
         }
     }
+}
+
+/// Whether the socket's timeout is behind a driver error: reported as an
+/// I/O error, or inside a codec error when it happens during the handshake.
+fn timed_out(e: &Error) -> bool {
+    let io = match e {
+        Error::IoError(io) => Some(io),
+        Error::CodecError(codec) => {
+            std::error::Error::source(codec).and_then(|s| s.downcast_ref::<std::io::Error>())
+        }
+        _ => None,
+    };
+    io.is_some_and(|io| matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
 }
 
 /// The server cannot be reached or stopped answering: no write can be
@@ -232,6 +244,28 @@ mod tests {
             ),
             StoreError::ProductNotFound("P1".into())
         );
+    }
+
+    #[test]
+    fn a_silent_server_is_reported_as_not_answering() {
+        let none = Secrets::new([None]);
+        for e in [
+            Error::IoError(ErrorKind::WouldBlock.into()),
+            Error::CodecError(std::io::Error::from(ErrorKind::WouldBlock).into()),
+            Error::CodecError(std::io::Error::from(ErrorKind::TimedOut).into()),
+        ] {
+            let StoreError::Unavailable(message) =
+                map_err(e, Context::Connect("mysql://u:***@h/d"), &none)
+            else {
+                panic!("not unavailable")
+            };
+            assert!(
+                message.starts_with(
+                    "cannot connect to mysql://u:***@h/d: no answer from the server in time"
+                ),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -15,8 +15,8 @@ use ::mysql::{Conn, Row};
 
 use super::errors::{is_missing_table, map_err, Context, Secrets};
 use super::rows;
-use crate::adapters::persistence::migrations::{latest_version, verify_recorded, Migration};
-use crate::app::ports::{MigrationState, StoreError, StoreStatus};
+use crate::adapters::persistence::migrations::{self, latest_version, verify_recorded, Migration};
+use crate::app::ports::{StoreError, StoreStatus};
 use crate::domain::Instant;
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -178,17 +178,7 @@ pub fn status(
             .ok_or_else(|| StoreError::Internal("unreadable milly_migrations.version".into()))?;
         applied.push((version, rows::instant(row, 1)?));
     }
-    let migrations = MIGRATIONS
-        .iter()
-        .map(|m| MigrationState {
-            version: m.version,
-            name: m.name.to_owned(),
-            applied_at: applied
-                .iter()
-                .find(|(v, _)| *v == m.version)
-                .map(|(_, at)| *at),
-        })
-        .collect();
+    let migrations = migrations::states(MIGRATIONS, &applied);
     let mut counts = [0i64; TABLES.len()];
     for (count, table) in counts.iter_mut().zip(TABLES) {
         // A table a pending migration has yet to create holds no rows.

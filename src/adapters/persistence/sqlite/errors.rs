@@ -15,14 +15,28 @@ pub enum Context<'a> {
     AppendEvent,
     WriteForProduct(&'a str),
     CreateCoupon(&'a str),
+    /// Running a migration's SQL.
+    Migrate,
 }
 
 pub fn map_err(e: rusqlite::Error, context: Context<'_>) -> StoreError {
-    let rusqlite::Error::SqliteFailure(failure, message) = &e else {
-        return StoreError::Internal(format!("SQLite: {e}"));
+    let (failure, detail) = match &e {
+        rusqlite::Error::SqliteFailure(failure, message) => (
+            failure,
+            message.clone().unwrap_or_else(|| failure.to_string()),
+        ),
+        // A statement SQLite could not prepare: its message, without the
+        // statement's text (a whole migration script would follow it).
+        rusqlite::Error::SqlInputError { error, msg, .. } => (error, msg.clone()),
+        _ => return StoreError::Internal(format!("SQLite: {e}")),
     };
-    let detail = message.clone().unwrap_or_else(|| failure.to_string());
     match failure.code {
+        // The file holds another application's table of the same name.
+        ErrorCode::Unknown if matches!(context, Context::Migrate) && detail.contains("already exists") => {
+            StoreError::Unavailable(format!(
+                "cannot create milly's tables: {detail}; the database holds a table that milly did not create (another application's?): give milly a database of its own"
+            ))
+        }
         ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => match context {
             Context::AppendEvent => StoreError::Conflict(detail),
             _ => StoreError::Unavailable(

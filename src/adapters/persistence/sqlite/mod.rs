@@ -4,6 +4,7 @@
 //! `synchronous = FULL` (a commit survives power loss), foreign keys on, and
 //! a busy timeout so concurrent writers queue instead of failing at once.
 
+mod busy;
 mod errors;
 mod rows;
 mod schema;
@@ -45,8 +46,7 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| map_err(e, Context::Open))?;
-        conn.busy_timeout(busy_timeout)
-            .map_err(|e| map_err(e, Context::Open))?;
+        busy::wait_up_to(&conn, busy_timeout).map_err(|e| map_err(e, Context::Open))?;
         // Asking first avoids taking a write lock on every start once the
         // database is already in WAL mode.
         let mode: String = conn
@@ -415,4 +415,3 @@ fn page_plan(query: &ProductQuery) -> (Candidates, i64, i64) {
 fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
-

@@ -8,8 +8,8 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::errors::{map_err, Context};
-use crate::adapters::persistence::migrations::{latest_version, verify_recorded, Migration};
-use crate::app::ports::{MigrationState, StoreError, StoreStatus};
+use crate::adapters::persistence::migrations::{self, latest_version, verify_recorded, Migration};
+use crate::app::ports::{StoreError, StoreStatus};
 use crate::domain::Instant;
 
 pub const MIGRATIONS: &[Migration] = &[Migration {
@@ -60,7 +60,8 @@ pub fn migrate(conn: &Connection) -> Result<Vec<i64>, StoreError> {
         let now = Instant::from_datetime(chrono::Utc::now()).to_rfc3339();
         let mut applied = Vec::new();
         for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-            tx.execute_batch(m.sql).map_err(db)?;
+            tx.execute_batch(m.sql)
+                .map_err(|e| map_err(e, Context::Migrate))?;
             tx.execute(
                 "INSERT INTO milly_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
                 params![m.version, m.name, m.checksum(), now],
@@ -103,17 +104,11 @@ pub fn status(conn: &Connection, location: String) -> Result<StoreStatus, StoreE
             .and_then(|rows| rows.collect())
             .map_err(db)?;
     }
-    let migrations = MIGRATIONS
-        .iter()
-        .map(|m| MigrationState {
-            version: m.version,
-            name: m.name.to_owned(),
-            applied_at: applied
-                .iter()
-                .find(|(v, _)| *v == m.version)
-                .and_then(|(_, at)| Instant::from_stored(at).ok()),
-        })
+    let applied: Vec<(i64, Instant)> = applied
+        .into_iter()
+        .filter_map(|(v, at)| Instant::from_stored(&at).ok().map(|at| (v, at)))
         .collect();
+    let migrations = migrations::states(MIGRATIONS, &applied);
     let count = |table: &str| -> Result<i64, StoreError> {
         if schema_version == 0 {
             return Ok(0);

@@ -122,6 +122,9 @@ impl TimeText {
         if self.last.as_ref().map(|(i, _)| *i) != Some(at) {
             self.last = Some((at, at.to_rfc3339()));
         }
-        self.last.as_ref().map(|(_, text)| text.as_str()).unwrap_or_default()
+        self.last
+            .as_ref()
+            .map(|(_, text)| text.as_str())
+            .unwrap_or_default()
     }
 }
