@@ -1015,20 +1015,16 @@ fn mysql_server_gone_in_the_middle_of_a_run_of_commands_fails_them_and_later_one
     println!("MySQL server gone: {failed} commands failed with 6, later ones succeeded");
 }
 
-/// The connection is cut while a product creation waits inside its
-/// transaction: milly fails with 6 at once, and the server rolls the
-/// transaction back, so nothing is written.
-#[test]
-fn mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing() {
+/// Holds the row that product creations take turns on (from the admin
+/// connection, in an open transaction), then starts `product create "Cut"`
+/// through `url` and returns once it is waiting inside its own transaction.
+/// Roll the holder back to release it.
+pub fn create_waiting_on_the_products_lock(
+    db: &TestDb,
+    url: &str,
+    database: &str,
+) -> (mysql::Conn, Child) {
     use mysql::prelude::Queryable;
-    let Some(db) = TestDb::mysql() else { return };
-    let admin = mysql_admin_url().unwrap();
-    let mut proxy = Proxy::start(&mysql_server(&admin));
-    let url = admin_url_via(&db, &proxy.server());
-    db.product("First", "1", "1");
-    let counts = db.counts();
-
-    // Hold the row product creations take turns on.
     let mut holder = admin_conn(&db.url);
     holder.query_drop("START TRANSACTION").unwrap();
     holder
@@ -1036,8 +1032,9 @@ fn mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing() {
         .unwrap();
     let mut child = db
         .command()
-        .env("MILLY_DATABASE_URL", &url)
+        .env("MILLY_DATABASE_URL", url)
         .args([
+            "-v",
             "--json",
             "--lock-timeout-ms",
             "20000",
@@ -1052,12 +1049,30 @@ fn mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let admin = mysql_admin_url().unwrap();
     wait_for_statement(
         &mut admin_conn(&admin),
-        database_name(&db),
+        database,
         "INSERT INTO milly_locks",
         &mut child,
     );
+    (holder, child)
+}
+
+/// The connection is cut while a product creation waits inside its
+/// transaction: milly fails with 6 at once, and the server rolls the
+/// transaction back, so nothing is written.
+#[test]
+fn mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing() {
+    use mysql::prelude::Queryable;
+    let Some(db) = TestDb::mysql() else { return };
+    let admin = mysql_admin_url().unwrap();
+    let mut proxy = Proxy::start(&mysql_server(&admin));
+    let url = admin_url_via(&db, &proxy.server());
+    db.product("First", "1", "1");
+    let counts = db.counts();
+
+    let (mut holder, child) = create_waiting_on_the_products_lock(&db, &url, database_name(&db));
     proxy.stop();
     let (run, took) = wait_with_limit(child, Duration::from_secs(15));
     let run = run.expect(6);

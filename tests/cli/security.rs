@@ -3,14 +3,13 @@
 //! (The SQLite file's 0600 and the default folder's 0700 are in storage.rs.)
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::faults::{
-    admin_conn, closed_port, database_name, mysql_server, mysql_url, run_against,
-    wait_for_statement, wait_with_limit, MysqlUser, Proxy,
+    closed_port, create_waiting_on_the_products_lock, database_name, mysql_server, mysql_url,
+    run_against, wait_with_limit, MysqlUser, Proxy,
 };
 use crate::harness::{mysql_admin_url, Run, TestDb};
 use crate::on_both_backends;
@@ -545,36 +544,7 @@ fn no_output_or_error_ever_shows_the_mysql_password() {
         6,
     );
     proxy.restart();
-    let mut holder = admin_conn(&db.url);
-    holder.query_drop("START TRANSACTION").unwrap();
-    holder
-        .query_drop("SELECT name FROM milly_locks WHERE name = 'products' FOR UPDATE")
-        .unwrap();
-    let mut child = db
-        .command()
-        .env("MILLY_DATABASE_URL", &proxied)
-        .args([
-            "-v",
-            "--json",
-            "--lock-timeout-ms",
-            "20000",
-            "product",
-            "create",
-            "--name",
-            "Cut",
-            "--price",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_statement(
-        &mut admin_conn(&admin),
-        &database,
-        "INSERT INTO milly_locks",
-        &mut child,
-    );
+    let (mut holder, child) = create_waiting_on_the_products_lock(&db, &proxied, &database);
     proxy.stop();
     let (run, _) = wait_with_limit(child, Duration::from_secs(15));
     check("server gone mid-command", run, 6);
