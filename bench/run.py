@@ -2,7 +2,7 @@
 """milly's benchmark suite: every command against the raw database doing the
 same work, timed as whole processes with hyperfine.
 
-    python3 bench/run.py                      # everything (about 10-15 min)
+    python3 bench/run.py                      # everything (about 16 min)
     python3 bench/run.py --smoke              # 10k only, a few runs (< 2 min)
     python3 bench/run.py --scale 1m --backend sqlite
 
@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures  # noqa: E402
 import sql  # noqa: E402
@@ -259,6 +260,8 @@ class SqliteBackend(Backend):
     def fresh_cmd(self, target):
         return ["rm", "-f", target, target + "-wal", target + "-shm"]
 
+    drop = fresh
+
     def client_cmd(self, target, sql_file, mode="json"):
         return ["sqlite3", f"-{mode}", target, f".read {sql_file}"]
 
@@ -285,6 +288,9 @@ class MysqlBackend(Backend):
 
     def fresh_cmd(self, target):
         return [*MARIADB, "-e", f"DROP DATABASE IF EXISTS {target}; CREATE DATABASE {target}"]
+
+    def drop(self, target):
+        run([*MARIADB, "-e", f"DROP DATABASE IF EXISTS {target}"], quiet=True)
 
     def client_cmd(self, target, sql_file, mode="batch"):
         extra = ["--quick"] if mode == "quick" else []
@@ -720,8 +726,8 @@ def run_backend_scale(suite, backend, scale):
     rec["products_per_s"] = n / rec["milly_median"]
     rec["base_products_per_s"] = n / rec["base_median"]
     check_import(suite, backend, scratch_m, scratch_b, meta)
-    backend.fresh(scratch_b)
-    backend.fresh(scratch_m)
+    backend.drop(scratch_b)
+    backend.drop(scratch_m)
     return None
 
 

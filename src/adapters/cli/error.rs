@@ -62,10 +62,19 @@ impl From<AppError> for Failure {
 /// Prints the failure on stderr: `error: …` for people, and also a JSON
 /// object when the chosen output format is JSON, for scripts.
 pub fn report(failure: &Failure, json: bool) {
-    eprintln!("error: {}", failure.message);
+    let mut text = format!("error: {}\n", failure.message);
     if json {
-        if let Ok(text) = serde_json::to_string(failure) {
-            eprintln!("{text}");
+        if let Ok(object) = serde_json::to_string(failure) {
+            text.push_str(&object);
+            text.push('\n');
         }
     }
+    to_stderr(&text);
+}
+
+/// Writes diagnostics in one `write`, so that the lines of processes sharing
+/// a log file (cron, `2>>log`) never interleave mid-line.
+pub fn to_stderr(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -66,7 +66,9 @@ fn quiet_panics() {
         let place = info
             .location()
             .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
-        eprintln!("error: internal error: milly crashed{place}; please report this bug");
+        error::to_stderr(&format!(
+            "error: internal error: milly crashed{place}; please report this bug\n"
+        ));
     }));
 }
 
@@ -124,14 +126,14 @@ fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure
         Vec::new()
     };
     if global.verbose && !applied.is_empty() {
-        eprintln!("milly: applied migrations {applied:?} to {url}");
+        error::to_stderr(&format!("milly: applied migrations {applied:?} to {url}\n"));
     }
     let output = match command {
         Command::Product(c) => product::run(c, &catalog, global.format())?,
         Command::Stock(c) => {
             let result = stock::run(c, &catalog)?;
             if let (true, Some(attempts)) = (global.verbose, result.attempts) {
-                eprintln!("milly: stock adjusted in {attempts} attempt(s)");
+                error::to_stderr(&format!("milly: stock adjusted in {attempts} attempt(s)\n"));
             }
             result.output
         }
