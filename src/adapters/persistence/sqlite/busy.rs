@@ -21,6 +21,28 @@ thread_local! {
     static WAIT_STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
+/// Runs `step` again while SQLite answers "busy" without waiting, up to
+/// `timeout`. SQLite skips the busy handler when waiting could deadlock:
+/// several processes opening a new database at once all read it in rollback
+/// mode, then race to switch it to WAL, and all but one get an immediate
+/// `SQLITE_BUSY`. Trying again a moment later finds it in WAL mode.
+pub fn retry_until<T>(
+    timeout: Duration,
+    mut step: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let started = Instant::now();
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < timeout =>
+            {
+                std::thread::sleep(Duration::from_micros(rand::rng().random_range(500..=3_000)));
+            }
+            other => return other,
+        }
+    }
+}
+
 pub fn wait_up_to(conn: &Connection, timeout: Duration) -> rusqlite::Result<()> {
     TIMEOUT_MICROS.store(timeout.as_micros() as u64, Ordering::Relaxed);
     conn.busy_handler(Some(keep_waiting))

@@ -47,16 +47,7 @@ impl SqliteStore {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| map_err(e, Context::Open))?;
         busy::wait_up_to(&conn, busy_timeout).map_err(|e| map_err(e, Context::Open))?;
-        // Asking first avoids taking a write lock on every start once the
-        // database is already in WAL mode.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(|e| map_err(e, Context::Open))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-                .map_err(|e| map_err(e, Context::Open))?;
-        }
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+        busy::retry_until(busy_timeout, || configure(&conn))
             .map_err(|e| map_err(e, Context::Open))?;
         Ok(SqliteStore {
             conn,
@@ -67,6 +58,17 @@ impl SqliteStore {
     fn location(&self) -> String {
         format!("sqlite:{}", self.path.display())
     }
+}
+
+/// WAL, foreign keys and durable commits for this connection.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // Asking first avoids taking a write lock on every start once the
+    // database is already in WAL mode.
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
+    }
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
 }
 
 /// Creates the file with mode 0600 before SQLite opens it, so the catalog is
