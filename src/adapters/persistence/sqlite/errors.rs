@@ -39,9 +39,9 @@ pub fn map_err(e: rusqlite::Error, context: Context<'_>) -> StoreError {
         }
         ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => match context {
             Context::AppendEvent => StoreError::Conflict(detail),
-            _ => StoreError::Unavailable(format!(
-                "the database is locked by another process and stayed locked past the busy timeout ({context:?}: {detail}); try again later"
-            )),
+            _ => StoreError::Unavailable(
+                "the database is locked by another process and stayed locked past the busy timeout; try again later".into(),
+            ),
         },
         ErrorCode::ConstraintViolation => constraint(failure.extended_code, detail, context),
         ErrorCode::NotADatabase => StoreError::Unavailable("the file is not a milly database (not an SQLite database, or encrypted)".into()),
