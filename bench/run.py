@@ -8,8 +8,10 @@ same work, timed as whole processes with hyperfine.
 
 What it does, in order:
   1. installs hyperfine and GNU time if missing (apt-get), builds milly with
-     `cargo build --release` and benchmarks a copy of the binary (so a build
-     running meanwhile in the same tree cannot swap it mid-run);
+     `cargo build-static` (the opt-in static, non-PIE release build defined in
+     .cargo/config.toml; a plain `cargo build --release` on hosts other than
+     x86-64 Linux) and benchmarks a copy of the binary (so a build running
+     meanwhile in the same tree cannot swap it mid-run);
   2. makes the fixtures (bench/fixtures.py, seeded) for each scale and loads
      them through milly's own bulk path, `milly import`, into a cached
      database per backend and scale: target/bench/sqlite/<scale>.db and the
@@ -125,14 +127,25 @@ def apt_install(wanted):
         run(cmd, quiet=True, env=env)
 
 
+def static_build_works_here():
+    """`cargo build-static` targets x86-64 Linux with glibc only."""
+    return sys.platform.startswith("linux") and platform.machine() == "x86_64" \
+        and platform.libc_ver()[0] == "glibc"
+
+
 def build_milly(build=True):
     """Builds milly (unless told not to) and copies the binary to
-    target/bench/bin. Cargo names the binary's path, which depends on the
-    project's build target (.cargo/config.toml)."""
-    cmd = ["cargo", "build", "--release", "--bin", "milly", "--message-format=json-render-diagnostics"]
+    target/bench/bin. Cargo names the binary's path: with `cargo build-static`
+    it is target/x86_64-unknown-linux-gnu/release/milly, with the default
+    build target/release/milly."""
+    if static_build_works_here():
+        cmd = ["cargo", "build-static"]
+    else:
+        cmd = ["cargo", "build", "--release", "--bin", "milly"]
+    cmd.append("--message-format=json-render-diagnostics")
     built = None
     if not build:
-        # The newest release binary, wherever the build target put it.
+        # The newest release binary, static or not.
         found = [os.path.join(ROOT, "target", d, "release", "milly") for d in os.listdir(os.path.join(ROOT, "target"))]
         found = [f for f in found + [os.path.join(ROOT, "target", "release", "milly")] if os.path.isfile(f)]
         if not found:
@@ -141,7 +154,7 @@ def build_milly(build=True):
         log(f"benchmarking {os.path.relpath(built, ROOT)} as it is")
         lines = []
     else:
-        log("cargo build --release")
+        log(shlex.join(cmd[:-1]))
         p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         if p.returncode != 0:
             raise CommandFailed(f"{shlex.join(cmd)} exited {p.returncode}")
@@ -331,6 +344,9 @@ def fixture_db(backend, scale, meta):
     if os.path.exists(marker):
         with open(marker) as f:
             if json.load(f) == key and fixture_present(backend, target, meta):
+                # A catalog cached by an older milly: upgrade its schema as
+                # an operator would (MySQL refuses an outdated schema).
+                run(backend.milly_cmd(target, "db", "migrate"), quiet=True)
                 return target, None
     log(f"loading the {scale} catalog into {backend.name} with milly import")
     backend.fresh(target)

@@ -27,21 +27,26 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('product', 'product', [CompletionResultType]::ParameterValue, 'Create, list and show products')
+            [CompletionResult]::new('product', 'product', [CompletionResultType]::ParameterValue, 'Create, change, archive, list and show products')
             [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Change stock and read its ledger')
-            [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set a product''s discount')
-            [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create and deactivate customer coupons')
+            [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set, list and clear product discounts')
+            [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create, list, show and deactivate customer coupons')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Apply migrations and inspect the database')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff) of milly or of one command')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -52,8 +57,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -63,6 +72,10 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a product with its opening stock')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List products, oldest first, with stock and discounted price')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one product priced for a customer at a moment')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a product''s name, description or price (recorded in its history)')
+            [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Retire a product: hidden from lists, read-only (repeating it is harmless)')
+            [CompletionResult]::new('unarchive', 'unarchive', [CompletionResultType]::ParameterValue, 'Make an archived product listed and writable again')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Every change to a product, oldest first, with when and who')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -77,8 +90,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -98,9 +115,14 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every matching product, streamed as it is read (instead of one page)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--include-archived', '--include-archived', [CompletionResultType]::ParameterName, 'List archived products too')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -118,8 +140,100 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Add the pricing steps: list price, discount, coupon, final price')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;product;update' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'New name, 1 to 200 characters (trimmed)')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'New description, at most 2000 characters ("" empties it)')
+            [CompletionResult]::new('--price', '--price', [CompletionResultType]::ParameterName, 'New price with at most 2 decimals; prices shown --at an earlier time keep the price in force then')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;product;archive' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;product;unarchive' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;product;history' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -132,6 +246,10 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a product with its opening stock')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List products, oldest first, with stock and discounted price')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one product priced for a customer at a moment')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a product''s name, description or price (recorded in its history)')
+            [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Retire a product: hidden from lists, read-only (repeating it is harmless)')
+            [CompletionResult]::new('unarchive', 'unarchive', [CompletionResultType]::ParameterValue, 'Make an archived product listed and writable again')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Every change to a product, oldest first, with when and who')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -144,6 +262,18 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;product;help;show' {
             break
         }
+        'milly;product;help;update' {
+            break
+        }
+        'milly;product;help;archive' {
+            break
+        }
+        'milly;product;help;unarchive' {
+            break
+        }
+        'milly;product;help;history' {
+            break
+        }
         'milly;product;help;help' {
             break
         }
@@ -154,8 +284,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -163,21 +297,27 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
-            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, oldest first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'milly;stock;adjust' {
             [CompletionResult]::new('--change', '--change', [CompletionResultType]::ParameterName, 'Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, recorded on the ledger row (at most 200 characters)')
+            [CompletionResult]::new('--expect-version', '--expect-version', [CompletionResultType]::ParameterName, 'Apply only if the product''s latest ledger version is still V; otherwise exit 4 (version_mismatch) naming the current version, without retrying')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -187,14 +327,41 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;stock;history' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only movements at or after this time (RFC 3339 or a date)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many movements (the oldest first)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;stock;verify' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -205,7 +372,8 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         }
         'milly;stock;help' {
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
-            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, oldest first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -213,6 +381,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;stock;help;history' {
+            break
+        }
+        'milly;stock;help;verify' {
             break
         }
         'milly;stock;help;help' {
@@ -225,8 +396,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -234,6 +409,8 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, active and replaced alike')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s active discount (nothing active is not an error)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -247,8 +424,57 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;discount;list' {
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Discounts per page')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only discounts switched on and inside their window now')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;discount;clear' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -259,10 +485,18 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         }
         'milly;discount;help' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, active and replaced alike')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s active discount (nothing active is not an error)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'milly;discount;help;set' {
+            break
+        }
+        'milly;discount;help;list' {
+            break
+        }
+        'milly;discount;help;clear' {
             break
         }
         'milly;discount;help;help' {
@@ -275,8 +509,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -285,6 +523,8 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a coupon for one customer')
             [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'Stop a coupon from applying (repeating it is harmless)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List coupons, oldest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one coupon')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -300,8 +540,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -317,8 +561,59 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;coupon;list' {
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only this customer''s coupons')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment --active is judged at (RFC 3339 or a date) [default: now]')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Coupons per page')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only coupons switched on and valid now (or at --at)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;coupon;show' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -330,6 +625,8 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;coupon;help' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a coupon for one customer')
             [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'Stop a coupon from applying (repeating it is harmless)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List coupons, oldest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one coupon')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -337,6 +634,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;coupon;help;deactivate' {
+            break
+        }
+        'milly;coupon;help;list' {
+            break
+        }
+        'milly;coupon;help;show' {
             break
         }
         'milly;coupon;help;help' {
@@ -349,8 +652,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -359,19 +666,24 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('products', 'products', [CompletionResultType]::ParameterValue, 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until')
             [CompletionResult]::new('coupons', 'coupons', [CompletionResultType]::ParameterValue, 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code')
+            [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Apply stock changes in one transaction, in file order, each checked against its product''s running total. Fields: product_id, change (e.g. +50 or -20), reason')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'milly;import;products' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: csv for a .csv file, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -381,15 +693,41 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;import;coupons' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: csv for a .csv file, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;import;stock' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -401,6 +739,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;import;help' {
             [CompletionResult]::new('products', 'products', [CompletionResultType]::ParameterValue, 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until')
             [CompletionResult]::new('coupons', 'coupons', [CompletionResultType]::ParameterValue, 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code')
+            [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Apply stock changes in one transaction, in file order, each checked against its product''s running total. Fields: product_id, change (e.g. +50 or -20), reason')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -408,6 +747,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;import;help;coupons' {
+            break
+        }
+        'milly;import;help;stock' {
             break
         }
         'milly;import;help;help' {
@@ -420,16 +762,21 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (other commands also do this on their own)')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version and row counts')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (the only way to upgrade a MySQL schema; other commands set up an empty database, and upgrade an SQLite file, on their own)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version, pending migrations and row counts')
+            [CompletionResult]::new('prune-keys', 'prune-keys', [CompletionResultType]::ParameterValue, 'Forget idempotency keys recorded more than DAYS days ago (their writes stay)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -440,8 +787,12 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -457,8 +808,34 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;db;prune-keys' {
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Keep the keys of the last DAYS days')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -468,8 +845,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;db;help' {
-            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (other commands also do this on their own)')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version and row counts')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (the only way to upgrade a MySQL schema; other commands set up an empty database, and upgrade an SQLite file, on their own)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version, pending migrations and row counts')
+            [CompletionResult]::new('prune-keys', 'prune-keys', [CompletionResultType]::ParameterValue, 'Forget idempotency keys recorded more than DAYS days ago (their writes stay)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -477,6 +855,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;db;help;status' {
+            break
+        }
+        'milly;db;help;prune-keys' {
             break
         }
         'milly;db;help;help' {
@@ -489,8 +870,33 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
             [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
             [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
-            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'How long to wait for another process''s lock on the database')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'milly;man' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -500,13 +906,14 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;help' {
-            [CompletionResult]::new('product', 'product', [CompletionResultType]::ParameterValue, 'Create, list and show products')
+            [CompletionResult]::new('product', 'product', [CompletionResultType]::ParameterValue, 'Create, change, archive, list and show products')
             [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Change stock and read its ledger')
-            [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set a product''s discount')
-            [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create and deactivate customer coupons')
+            [CompletionResult]::new('discount', 'discount', [CompletionResultType]::ParameterValue, 'Set, list and clear product discounts')
+            [CompletionResult]::new('coupon', 'coupon', [CompletionResultType]::ParameterValue, 'Create, list, show and deactivate customer coupons')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Apply migrations and inspect the database')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff) of milly or of one command')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -514,6 +921,10 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a product with its opening stock')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List products, oldest first, with stock and discounted price')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one product priced for a customer at a moment')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a product''s name, description or price (recorded in its history)')
+            [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Retire a product: hidden from lists, read-only (repeating it is harmless)')
+            [CompletionResult]::new('unarchive', 'unarchive', [CompletionResultType]::ParameterValue, 'Make an archived product listed and writable again')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Every change to a product, oldest first, with when and who')
             break
         }
         'milly;help;product;create' {
@@ -525,9 +936,22 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;help;product;show' {
             break
         }
+        'milly;help;product;update' {
+            break
+        }
+        'milly;help;product;archive' {
+            break
+        }
+        'milly;help;product;unarchive' {
+            break
+        }
+        'milly;help;product;history' {
+            break
+        }
         'milly;help;stock' {
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
-            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, oldest first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             break
         }
         'milly;help;stock;adjust' {
@@ -536,16 +960,29 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;help;stock;history' {
             break
         }
+        'milly;help;stock;verify' {
+            break
+        }
         'milly;help;discount' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, active and replaced alike')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s active discount (nothing active is not an error)')
             break
         }
         'milly;help;discount;set' {
             break
         }
+        'milly;help;discount;list' {
+            break
+        }
+        'milly;help;discount;clear' {
+            break
+        }
         'milly;help;coupon' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a coupon for one customer')
             [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'Stop a coupon from applying (repeating it is harmless)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List coupons, oldest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one coupon')
             break
         }
         'milly;help;coupon;create' {
@@ -554,9 +991,16 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;help;coupon;deactivate' {
             break
         }
+        'milly;help;coupon;list' {
+            break
+        }
+        'milly;help;coupon;show' {
+            break
+        }
         'milly;help;import' {
             [CompletionResult]::new('products', 'products', [CompletionResultType]::ParameterValue, 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until')
             [CompletionResult]::new('coupons', 'coupons', [CompletionResultType]::ParameterValue, 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code')
+            [CompletionResult]::new('stock', 'stock', [CompletionResultType]::ParameterValue, 'Apply stock changes in one transaction, in file order, each checked against its product''s running total. Fields: product_id, change (e.g. +50 or -20), reason')
             break
         }
         'milly;help;import;products' {
@@ -565,9 +1009,13 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;help;import;coupons' {
             break
         }
+        'milly;help;import;stock' {
+            break
+        }
         'milly;help;db' {
-            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (other commands also do this on their own)')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version and row counts')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending migrations (the only way to upgrade a MySQL schema; other commands set up an empty database, and upgrade an SQLite file, on their own)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the backend, where it points, the schema version, pending migrations and row counts')
+            [CompletionResult]::new('prune-keys', 'prune-keys', [CompletionResultType]::ParameterValue, 'Forget idempotency keys recorded more than DAYS days ago (their writes stay)')
             break
         }
         'milly;help;db;migrate' {
@@ -576,7 +1024,13 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         'milly;help;db;status' {
             break
         }
+        'milly;help;db;prune-keys' {
+            break
+        }
         'milly;help;completions' {
+            break
+        }
+        'milly;help;man' {
             break
         }
         'milly;help;help' {

@@ -24,21 +24,26 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand product 'Create, list and show products'
+            cand product 'Create, change, archive, list and show products'
             cand stock 'Change stock and read its ledger'
-            cand discount 'Set a product''s discount'
-            cand coupon 'Create and deactivate customer coupons'
+            cand discount 'Set, list and clear product discounts'
+            cand coupon 'Create, list, show and deactivate customer coupons'
             cand import 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)'
             cand db 'Apply migrations and inspect the database'
             cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff) of milly or of one command'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;product'= {
@@ -48,8 +53,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -59,6 +68,10 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand create 'Create a product with its opening stock'
             cand list 'List products, oldest first, with stock and discounted price'
             cand show 'Show one product priced for a customer at a moment'
+            cand update 'Change a product''s name, description or price (recorded in its history)'
+            cand archive 'Retire a product: hidden from lists, read-only (repeating it is harmless)'
+            cand unarchive 'Make an archived product listed and writable again'
+            cand history 'Every change to a product, oldest first, with when and who'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;product;create'= {
@@ -72,8 +85,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -92,9 +109,14 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
             cand --all 'Every matching product, streamed as it is read (instead of one page)'
-            cand --json 'Same as --output json'
+            cand --include-archived 'List archived products too'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -111,8 +133,96 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --explain 'Add the pricing steps: list price, discount, coupon, final price'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;product;update'= {
+            cand --name 'New name, 1 to 200 characters (trimmed)'
+            cand --description 'New description, at most 2000 characters ("" empties it)'
+            cand --price 'New price with at most 2 decimals; prices shown --at an earlier time keep the price in force then'
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;product;archive'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;product;unarchive'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;product;history'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -124,6 +234,10 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand create 'Create a product with its opening stock'
             cand list 'List products, oldest first, with stock and discounted price'
             cand show 'Show one product priced for a customer at a moment'
+            cand update 'Change a product''s name, description or price (recorded in its history)'
+            cand archive 'Retire a product: hidden from lists, read-only (repeating it is harmless)'
+            cand unarchive 'Make an archived product listed and writable again'
+            cand history 'Every change to a product, oldest first, with when and who'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;product;help;create'= {
@@ -131,6 +245,14 @@ set edit:completion:arg-completer[milly] = {|@words|
         &'milly;product;help;list'= {
         }
         &'milly;product;help;show'= {
+        }
+        &'milly;product;help;update'= {
+        }
+        &'milly;product;help;archive'= {
+        }
+        &'milly;product;help;unarchive'= {
+        }
+        &'milly;product;help;history'= {
         }
         &'milly;product;help;help'= {
         }
@@ -141,8 +263,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -150,20 +276,26 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
-            cand history 'Print a product''s stock ledger, oldest first'
+            cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;stock;adjust'= {
             cand --change 'Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)'
             cand --reason 'Why, recorded on the ledger row (at most 200 characters)'
+            cand --expect-version 'Apply only if the product''s latest ledger version is still V; otherwise exit 4 (version_mismatch) naming the current version, without retrying'
             cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -172,14 +304,40 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --version 'Print version'
         }
         &'milly;stock;history'= {
+            cand --since 'Only movements at or after this time (RFC 3339 or a date)'
+            cand --limit 'At most this many movements (the oldest first)'
             cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;stock;verify'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -189,12 +347,15 @@ set edit:completion:arg-completer[milly] = {|@words|
         }
         &'milly;stock;help'= {
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
-            cand history 'Print a product''s stock ledger, oldest first'
+            cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;stock;help;adjust'= {
         }
         &'milly;stock;help;history'= {
+        }
+        &'milly;stock;help;verify'= {
         }
         &'milly;stock;help;help'= {
         }
@@ -205,8 +366,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -214,6 +379,8 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand set 'Give a product a discount, replacing its active one'
+            cand list 'List discounts, oldest first, active and replaced alike'
+            cand clear 'Switch off a product''s active discount (nothing active is not an error)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;discount;set'= {
@@ -226,8 +393,55 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;discount;list'= {
+            cand --page-size 'Discounts per page'
+            cand --page 'Page number, from 1'
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --active 'Only discounts switched on and inside their window now'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;discount;clear'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -237,9 +451,15 @@ set edit:completion:arg-completer[milly] = {|@words|
         }
         &'milly;discount;help'= {
             cand set 'Give a product a discount, replacing its active one'
+            cand list 'List discounts, oldest first, active and replaced alike'
+            cand clear 'Switch off a product''s active discount (nothing active is not an error)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;discount;help;set'= {
+        }
+        &'milly;discount;help;list'= {
+        }
+        &'milly;discount;help;clear'= {
         }
         &'milly;discount;help;help'= {
         }
@@ -250,8 +470,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -260,6 +484,8 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --version 'Print version'
             cand create 'Create a coupon for one customer'
             cand deactivate 'Stop a coupon from applying (repeating it is harmless)'
+            cand list 'List coupons, oldest first'
+            cand show 'Show one coupon'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;coupon;create'= {
@@ -274,8 +500,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -290,8 +520,57 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;coupon;list'= {
+            cand --user 'Only this customer''s coupons'
+            cand --at 'The moment --active is judged at (RFC 3339 or a date) [default: now]'
+            cand --page-size 'Coupons per page'
+            cand --page 'Page number, from 1'
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --active 'Only coupons switched on and valid now (or at --at)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;coupon;show'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -302,11 +581,17 @@ set edit:completion:arg-completer[milly] = {|@words|
         &'milly;coupon;help'= {
             cand create 'Create a coupon for one customer'
             cand deactivate 'Stop a coupon from applying (repeating it is harmless)'
+            cand list 'List coupons, oldest first'
+            cand show 'Show one coupon'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;coupon;help;create'= {
         }
         &'milly;coupon;help;deactivate'= {
+        }
+        &'milly;coupon;help;list'= {
+        }
+        &'milly;coupon;help;show'= {
         }
         &'milly;coupon;help;help'= {
         }
@@ -317,8 +602,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -327,18 +616,23 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --version 'Print version'
             cand products 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
             cand coupons 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+            cand stock 'Apply stock changes in one transaction, in file order, each checked against its product''s running total. Fields: product_id, change (e.g. +50 or -20), reason'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;import;products'= {
-            cand --format 'Input format [default: csv for a .csv file, ndjson otherwise]'
+            cand --format 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]'
             cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -347,15 +641,40 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --version 'Print version'
         }
         &'milly;import;coupons'= {
-            cand --format 'Input format [default: csv for a .csv file, ndjson otherwise]'
+            cand --format 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]'
             cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;import;stock'= {
+            cand --format 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]'
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -366,11 +685,14 @@ set edit:completion:arg-completer[milly] = {|@words|
         &'milly;import;help'= {
             cand products 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
             cand coupons 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+            cand stock 'Apply stock changes in one transaction, in file order, each checked against its product''s running total. Fields: product_id, change (e.g. +50 or -20), reason'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;import;help;products'= {
         }
         &'milly;import;help;coupons'= {
+        }
+        &'milly;import;help;stock'= {
         }
         &'milly;import;help;help'= {
         }
@@ -381,16 +703,21 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand migrate 'Apply pending migrations (other commands also do this on their own)'
-            cand status 'Show the backend, where it points, the schema version and row counts'
+            cand migrate 'Apply pending migrations (the only way to upgrade a MySQL schema; other commands set up an empty database, and upgrade an SQLite file, on their own)'
+            cand status 'Show the backend, where it points, the schema version, pending migrations and row counts'
+            cand prune-keys 'Forget idempotency keys recorded more than DAYS days ago (their writes stay)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;db;migrate'= {
@@ -400,8 +727,12 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -416,8 +747,33 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;db;prune-keys'= {
+            cand --older-than 'Keep the keys of the last DAYS days'
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -426,13 +782,16 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --version 'Print version'
         }
         &'milly;db;help'= {
-            cand migrate 'Apply pending migrations (other commands also do this on their own)'
-            cand status 'Show the backend, where it points, the schema version and row counts'
+            cand migrate 'Apply pending migrations (the only way to upgrade a MySQL schema; other commands set up an empty database, and upgrade an SQLite file, on their own)'
+            cand status 'Show the backend, where it points, the schema version, pending migrations and row counts'
+            cand prune-keys 'Forget idempotency keys recorded more than DAYS days ago (their writes stay)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;db;help;migrate'= {
         }
         &'milly;db;help;status'= {
+        }
+        &'milly;db;help;prune-keys'= {
         }
         &'milly;db;help;help'= {
         }
@@ -443,8 +802,32 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
             cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
             cand --retry-max-delay-ms 'Longest single wait between attempts'
-            cand --lock-timeout-ms 'How long to wait for another process''s lock on the database'
-            cand --json 'Same as --output json'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'milly;man'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -453,19 +836,24 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --version 'Print version'
         }
         &'milly;help'= {
-            cand product 'Create, list and show products'
+            cand product 'Create, change, archive, list and show products'
             cand stock 'Change stock and read its ledger'
-            cand discount 'Set a product''s discount'
-            cand coupon 'Create and deactivate customer coupons'
+            cand discount 'Set, list and clear product discounts'
+            cand coupon 'Create, list, show and deactivate customer coupons'
             cand import 'Load products or coupons in bulk from NDJSON or CSV (all or nothing)'
             cand db 'Apply migrations and inspect the database'
             cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff) of milly or of one command'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;help;product'= {
             cand create 'Create a product with its opening stock'
             cand list 'List products, oldest first, with stock and discounted price'
             cand show 'Show one product priced for a customer at a moment'
+            cand update 'Change a product''s name, description or price (recorded in its history)'
+            cand archive 'Retire a product: hidden from lists, read-only (repeating it is harmless)'
+            cand unarchive 'Make an archived product listed and writable again'
+            cand history 'Every change to a product, oldest first, with when and who'
         }
         &'milly;help;product;create'= {
         }
@@ -473,44 +861,75 @@ set edit:completion:arg-completer[milly] = {|@words|
         }
         &'milly;help;product;show'= {
         }
+        &'milly;help;product;update'= {
+        }
+        &'milly;help;product;archive'= {
+        }
+        &'milly;help;product;unarchive'= {
+        }
+        &'milly;help;product;history'= {
+        }
         &'milly;help;stock'= {
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
-            cand history 'Print a product''s stock ledger, oldest first'
+            cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
         }
         &'milly;help;stock;adjust'= {
         }
         &'milly;help;stock;history'= {
         }
+        &'milly;help;stock;verify'= {
+        }
         &'milly;help;discount'= {
             cand set 'Give a product a discount, replacing its active one'
+            cand list 'List discounts, oldest first, active and replaced alike'
+            cand clear 'Switch off a product''s active discount (nothing active is not an error)'
         }
         &'milly;help;discount;set'= {
+        }
+        &'milly;help;discount;list'= {
+        }
+        &'milly;help;discount;clear'= {
         }
         &'milly;help;coupon'= {
             cand create 'Create a coupon for one customer'
             cand deactivate 'Stop a coupon from applying (repeating it is harmless)'
+            cand list 'List coupons, oldest first'
+            cand show 'Show one coupon'
         }
         &'milly;help;coupon;create'= {
         }
         &'milly;help;coupon;deactivate'= {
         }
+        &'milly;help;coupon;list'= {
+        }
+        &'milly;help;coupon;show'= {
+        }
         &'milly;help;import'= {
             cand products 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'
             cand coupons 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
+            cand stock 'Apply stock changes in one transaction, in file order, each checked against its product''s running total. Fields: product_id, change (e.g. +50 or -20), reason'
         }
         &'milly;help;import;products'= {
         }
         &'milly;help;import;coupons'= {
         }
+        &'milly;help;import;stock'= {
+        }
         &'milly;help;db'= {
-            cand migrate 'Apply pending migrations (other commands also do this on their own)'
-            cand status 'Show the backend, where it points, the schema version and row counts'
+            cand migrate 'Apply pending migrations (the only way to upgrade a MySQL schema; other commands set up an empty database, and upgrade an SQLite file, on their own)'
+            cand status 'Show the backend, where it points, the schema version, pending migrations and row counts'
+            cand prune-keys 'Forget idempotency keys recorded more than DAYS days ago (their writes stay)'
         }
         &'milly;help;db;migrate'= {
         }
         &'milly;help;db;status'= {
         }
+        &'milly;help;db;prune-keys'= {
+        }
         &'milly;help;completions'= {
+        }
+        &'milly;help;man'= {
         }
         &'milly;help;help'= {
         }

@@ -12,9 +12,9 @@ pub enum AppError {
     #[error(transparent)]
     Invalid(DomainError),
 
-    /// A row of an import file that breaks a rule (exit 2).
+    /// A row of an import file that cannot be read or breaks a rule (exit 2).
     #[error("line {line}: {source}")]
-    InvalidRow { line: u64, source: DomainError },
+    InvalidRow { line: u64, source: RowError },
 
     /// A product or coupon that does not exist (exit 3).
     #[error("{what} {id} not found")]
@@ -34,9 +34,46 @@ pub enum AppError {
     #[error("{0}")]
     Unavailable(String),
 
+    /// The connection was lost after a write was sent, so the change may
+    /// have been applied (exit 6).
+    #[error("{0}")]
+    OutcomeUnknown(String),
+
+    /// The schema is older than this binary's; `db migrate` upgrades it
+    /// (exit 6).
+    #[error("{0}")]
+    SchemaOutdated(String),
+
     /// A bug or unreadable data (exit 1).
     #[error("internal error: {0}")]
     Internal(String),
+
+    /// `error`, caused by the row of an import file on this line (any exit
+    /// code but 2, which is `InvalidRow`'s).
+    #[error("line {line}: {error}")]
+    AtLine { line: u64, error: Box<AppError> },
+}
+
+/// The refusal of a write to an archived product (exit 4).
+pub fn archived(id: &str) -> AppError {
+    AppError::Rejected {
+        code: "product_archived",
+        message: format!(
+            "product {id} is archived and read-only; `milly product unarchive {id}` makes it writable again"
+        ),
+    }
+}
+
+/// Why a row of an import file was refused.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum RowError {
+    /// A value that breaks the same rule as on the command line.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    /// Not a row at all (bad JSON, an unknown field, a wrong number of
+    /// columns), in the file reader's words, which name the field.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 impl From<DomainError> for AppError {
@@ -60,11 +97,14 @@ impl From<StoreError> for AppError {
             // that can conflict wrap their work in `retry::on_conflict`.
             StoreError::Conflict(_) => AppError::Conflict { attempts: 1 },
             StoreError::ProductNotFound(id) => AppError::NotFound { what: "product", id },
+            StoreError::ProductArchived(id) => archived(&id),
             StoreError::DuplicateCouponCode(code) => AppError::Rejected {
                 code: "duplicate_coupon_code",
                 message: format!("coupon code {code} already exists (codes are unique regardless of case); choose another --code"),
             },
             StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::SchemaOutdated(m) => AppError::SchemaOutdated(m),
+            StoreError::OutcomeUnknown(m) => AppError::OutcomeUnknown(m),
             StoreError::Internal(m) => AppError::Internal(m),
         }
     }

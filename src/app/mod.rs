@@ -8,7 +8,7 @@ pub mod pricing;
 pub mod retry;
 pub mod usecases;
 
-pub use error::AppError;
+pub use error::{AppError, RowError};
 pub use ports::{CatalogStore, Clock, StoreError};
 pub use retry::RetryPolicy;
 pub use usecases::Catalog;

@@ -58,6 +58,8 @@ mod tests {
             window: Window::new(at(from), at(until), "until").unwrap(),
             is_active: active,
             created_at: at(from),
+            actor: None,
+            deactivated: None,
         }
     }
 
@@ -70,6 +72,8 @@ mod tests {
             window: Window::new(at(from), at(until), "until").unwrap(),
             is_active: true,
             created_at: at(from),
+            actor: None,
+            deactivated: None,
         }
     }
 
@@ -107,6 +111,18 @@ mod tests {
             price_at(money("100"), Some(&off), None, at("2025-01-15")).final_price,
             money("100")
         );
+    }
+
+    #[test]
+    fn a_discount_switched_off_later_still_applies_before_that() {
+        let mut d = discount("10", "2025-01-01", "2025-12-01", false);
+        d.deactivated = Some(Deactivation {
+            at: at("2025-03-01"),
+            by: None,
+        });
+        let final_at = |t| price_at(money("100"), Some(&d), None, at(t)).final_price;
+        assert_eq!(final_at("2025-02-28"), money("90"));
+        assert_eq!(final_at("2025-03-01"), money("100"));
     }
 
     #[test]
@@ -148,6 +164,8 @@ mod properties {
                 window: window(),
                 is_active: true,
                 created_at: at,
+                actor: None,
+                deactivated: None,
             });
             let coupon = coupon_bp.map(|bp| Coupon {
                 id: CouponId::generate(at, 3),
@@ -157,6 +175,8 @@ mod properties {
                 window: window(),
                 is_active: true,
                 created_at: at,
+                actor: None,
+                deactivated: None,
             });
             let price = Money::from_cents(cents).unwrap();
             let p = price_at(price, discount.as_ref(), coupon.as_ref(), at);

@@ -3,7 +3,7 @@
 //! Optimistic locking trades locks for retries; the jitter spreads the
 //! retrying writers out so they do not collide again in lock-step.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
@@ -19,6 +19,11 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// No single wait exceeds this.
     pub max_delay: Duration,
+    /// How long all attempts together may take (the command line passes
+    /// `--lock-timeout-ms`): once spent, no further attempt starts, so lock
+    /// waits that end in conflicts cannot add up to attempts × the lock
+    /// timeout. `None`: only `attempts` limits.
+    pub time_budget: Option<Duration>,
 }
 
 impl RetryPolicy {
@@ -26,15 +31,20 @@ impl RetryPolicy {
     pub const DEFAULT_BASE_DELAY_MS: u64 = 2;
     pub const DEFAULT_MAX_DELAY_MS: u64 = 100;
 
-    /// The wait before attempt `attempt + 1`: uniformly random between zero
-    /// and `min(max_delay, base_delay × 2^(attempt-1))` ("full jitter").
-    pub fn delay_after(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
+    /// The longest wait after attempt `attempt` (counting from 1):
+    /// `min(max_delay, base_delay × 2^(attempt-1))`. Kept apart from the
+    /// random draw so that the growth itself can be checked exactly.
+    pub fn delay_cap(&self, attempt: u32) -> Duration {
         let exponent = attempt.saturating_sub(1).min(20);
-        let cap = self
-            .base_delay
+        self.base_delay
             .saturating_mul(1u32 << exponent)
-            .min(self.max_delay);
-        let cap_micros = cap.as_micros() as u64;
+            .min(self.max_delay)
+    }
+
+    /// The wait before attempt `attempt + 1`: uniformly random between zero
+    /// and `delay_cap(attempt)` ("full jitter").
+    pub fn delay_after(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
+        let cap_micros = self.delay_cap(attempt).as_micros() as u64;
         if cap_micros == 0 {
             Duration::ZERO
         } else {
@@ -49,6 +59,7 @@ impl Default for RetryPolicy {
             attempts: Self::DEFAULT_ATTEMPTS,
             base_delay: Duration::from_millis(Self::DEFAULT_BASE_DELAY_MS),
             max_delay: Duration::from_millis(Self::DEFAULT_MAX_DELAY_MS),
+            time_budget: None,
         }
     }
 }
@@ -83,24 +94,33 @@ impl From<AppError> for AttemptError {
 }
 
 /// Runs `attempt` until it succeeds, fails for a reason other than a
-/// conflict, or `policy.attempts` are used up (then `AppError::Conflict`).
+/// conflict, or `policy.attempts` or `policy.time_budget` are used up (then
+/// `AppError::Conflict` with the attempts made).
 pub fn on_conflict<T>(
     policy: &RetryPolicy,
     mut attempt: impl FnMut() -> Result<T, AttemptError>,
 ) -> Result<Retried<T>, AppError> {
     let attempts = policy.attempts.max(1);
+    let deadline = policy.time_budget.map(|b| Instant::now() + b);
     let mut rng = rand::rng();
-    for n in 1..=attempts {
+    let mut n = 0;
+    while n < attempts {
+        n += 1;
         match attempt() {
             Ok(value) => return Ok(Retried { value, attempts: n }),
             Err(AttemptError::Fatal(e)) => return Err(e),
-            Err(AttemptError::Conflict(_)) if n < attempts => {
-                std::thread::sleep(policy.delay_after(n, &mut rng));
+            Err(AttemptError::Conflict(_)) => {
+                let delay = policy.delay_after(n, &mut rng);
+                if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                    break;
+                }
+                if n < attempts {
+                    std::thread::sleep(delay);
+                }
             }
-            Err(AttemptError::Conflict(_)) => break,
         }
     }
-    Err(AppError::Conflict { attempts })
+    Err(AppError::Conflict { attempts: n })
 }
 
 #[cfg(test)]
@@ -112,6 +132,7 @@ mod tests {
             attempts,
             base_delay: Duration::ZERO,
             max_delay: Duration::ZERO,
+            time_budget: None,
         }
     }
 
@@ -161,21 +182,73 @@ mod tests {
     }
 
     #[test]
-    fn delays_grow_exponentially_up_to_the_cap() {
+    fn stops_retrying_once_the_time_budget_is_spent() {
+        let conflicts = |budget: Duration| {
+            let mut calls = 0;
+            let policy = RetryPolicy {
+                time_budget: Some(budget),
+                ..policy(1000)
+            };
+            let err = on_conflict::<()>(&policy, || {
+                calls += 1;
+                Err(StoreError::Conflict("locked".into()).into())
+            })
+            .unwrap_err();
+            assert_eq!(err, AppError::Conflict { attempts: calls });
+            calls
+        };
+        // Spent by the first attempt: no second one.
+        assert_eq!(conflicts(Duration::ZERO), 1);
+        // A budget that is not reached leaves the attempts as the limit.
+        assert_eq!(conflicts(Duration::from_secs(3600)), 1000);
+    }
+
+    #[test]
+    fn the_delay_cap_doubles_per_attempt_up_to_the_maximum() {
         let p = RetryPolicy {
             attempts: 10,
             base_delay: Duration::from_millis(4),
             max_delay: Duration::from_millis(50),
+            time_budget: None,
         };
-        let mut rng = rand::rng();
-        for _ in 0..200 {
-            assert!(p.delay_after(1, &mut rng) <= Duration::from_millis(4));
-            assert!(p.delay_after(3, &mut rng) <= Duration::from_millis(16));
-            assert!(p.delay_after(9, &mut rng) <= Duration::from_millis(50));
+        let caps: Vec<u64> = (1..=7).map(|n| p.delay_cap(n).as_millis() as u64).collect();
+        assert_eq!(caps, [4, 8, 16, 32, 50, 50, 50]);
+        // Far past the exponent limit the cap stays at the maximum.
+        assert_eq!(p.delay_cap(u32::MAX), Duration::from_millis(50));
+    }
+
+    #[test]
+    fn waits_are_drawn_up_to_each_attempts_cap() {
+        use rand::SeedableRng;
+        let p = RetryPolicy {
+            attempts: 10,
+            base_delay: Duration::from_millis(4),
+            max_delay: Duration::from_millis(50),
+            time_budget: None,
+        };
+        // Seeded, so the draws (and this test) are the same on every run.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for attempt in 1..=6 {
+            let cap = p.delay_cap(attempt);
+            let draws: Vec<Duration> = (0..400).map(|_| p.delay_after(attempt, &mut rng)).collect();
+            let longest = *draws.iter().max().unwrap();
+            assert!(longest <= cap, "attempt {attempt}: {longest:?} > {cap:?}");
+            // The waits use the whole range: near the cap, and spread out.
+            assert!(
+                longest > cap * 9 / 10,
+                "attempt {attempt}: longest {longest:?} of {cap:?}"
+            );
+            let distinct: std::collections::HashSet<_> = draws.iter().collect();
+            assert!(
+                distinct.len() > 100,
+                "attempt {attempt}: waits are not spread"
+            );
         }
-        // Full jitter: over many draws the waits are spread, not constant.
-        let draws: std::collections::HashSet<_> =
-            (0..50).map(|_| p.delay_after(5, &mut rng)).collect();
-        assert!(draws.len() > 10);
+    }
+
+    #[test]
+    fn no_wait_when_the_base_delay_is_zero() {
+        let mut rng = rand::rng();
+        assert_eq!(policy(3).delay_after(2, &mut rng), Duration::ZERO);
     }
 }

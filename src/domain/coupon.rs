@@ -1,8 +1,9 @@
 //! Customer coupons.
 
+use super::discount::{was_on_at, Deactivation};
 use super::id::CouponId;
 use super::percentage::Percentage;
-use super::text::{CouponCode, CustomerId};
+use super::text::{Actor, CouponCode, CustomerId};
 use super::time::{Instant, Window};
 
 /// A percentage off for one customer, applied after the product discount.
@@ -15,10 +16,14 @@ pub struct Coupon {
     pub window: Window,
     pub is_active: bool,
     pub created_at: Instant,
+    /// Who created it; `None` for rows written before actors were recorded.
+    pub actor: Option<Actor>,
+    /// When and by whom it was deactivated, when milly recorded it.
+    pub deactivated: Option<Deactivation>,
 }
 
 impl Coupon {
     pub fn applies_at(&self, at: Instant) -> bool {
-        self.is_active && self.window.contains(at)
+        was_on_at(self.is_active, self.deactivated.as_ref(), at) && self.window.contains(at)
     }
 }

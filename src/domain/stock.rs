@@ -7,7 +7,7 @@
 
 use super::error::DomainError;
 use super::id::{EventId, ProductId};
-use super::text::Reason;
+use super::text::{Actor, Reason};
 use super::time::Instant;
 
 /// The largest stock a product may hold: fifteen digits, far beyond any real
@@ -90,6 +90,8 @@ pub struct StockEvent {
     pub version: i64,
     pub reason: Option<Reason>,
     pub created_at: Instant,
+    /// Who wrote it; `None` for rows written before actors were recorded.
+    pub actor: Option<Actor>,
 }
 
 impl StockEvent {
@@ -104,10 +106,18 @@ impl StockEvent {
             version: 1,
             reason: None,
             created_at: at,
+            actor: None,
         }
     }
 
-    /// The event that follows this one after `change`, or the rule it breaks:
+    /// Stamps who writes the event.
+    pub fn by(mut self, actor: Option<Actor>) -> Self {
+        self.actor = actor;
+        self
+    }
+
+    /// The event that follows this one after `change` (by whoever wrote this
+    /// one, until [`StockEvent::by`] says otherwise), or the rule it breaks:
     /// stock never goes below zero or above [`MAX_STOCK`].
     pub fn next(
         &self,
@@ -141,6 +151,7 @@ impl StockEvent {
             version: self.version + 1,
             reason,
             created_at: at,
+            actor: self.actor.clone(),
         })
     }
 }

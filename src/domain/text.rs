@@ -9,6 +9,13 @@ pub const MAX_REASON_CHARS: usize = 200;
 pub const MAX_CUSTOMER_ID_CHARS: usize = 64;
 pub const MIN_COUPON_CODE_CHARS: usize = 3;
 pub const MAX_COUPON_CODE_CHARS: usize = 32;
+pub const MAX_ACTOR_CHARS: usize = 64;
+
+/// Characters that reorder or hide text on a terminal without being control
+/// characters: the bidirectional embeddings, overrides, isolates and marks.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
 
 /// Trims free text and checks its length and characters. Tabs and newlines
 /// are allowed only where the text is prose (a description).
@@ -19,19 +26,53 @@ fn free_text(
     allow_empty: bool,
     allow_line_breaks: bool,
 ) -> Result<String, DomainError> {
+    free_text_as(
+        Rules::Input,
+        field,
+        raw,
+        max,
+        allow_empty,
+        allow_line_breaks,
+    )
+}
+
+/// Which rules a text is checked by: new input, or a value stored by an
+/// earlier milly, which accepted carriage returns in descriptions and
+/// bidirectional overrides anywhere. Such rows must stay readable; the
+/// tables escape what they hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    Input,
+    Stored,
+}
+
+fn free_text_as(
+    rules: Rules,
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    allow_empty: bool,
+    allow_line_breaks: bool,
+) -> Result<String, DomainError> {
+    let old = rules == Rules::Stored;
     let trimmed = raw.trim();
     let what = if allow_line_breaks {
-        "text without control characters other than tab and newline"
+        "text without control characters other than tab and newline, nor bidirectional overrides"
     } else {
-        "text without control characters"
+        "text without control characters or bidirectional overrides"
     };
     let allowed = if allow_empty {
         format!("{what}, at most {max} characters")
     } else {
         format!("non-blank {what}, at most {max} characters")
     };
-    let control =
-        |c: char| c.is_control() && !(allow_line_breaks && matches!(c, '\n' | '\t' | '\r'));
+    // A carriage return is refused even in prose: it moves the cursor back
+    // over what was printed, which is exactly what the message says is not
+    // allowed. Bidirectional overrides are refused for the same reason.
+    let control = |c: char| {
+        (c.is_control() && !(allow_line_breaks && (matches!(c, '\n' | '\t') || (old && c == '\r'))))
+            || (!old && is_bidi_control(c))
+    };
     if (!allow_empty && trimmed.is_empty())
         || trimmed.chars().count() > max
         || trimmed.chars().any(control)
@@ -79,6 +120,12 @@ text_type!(
     CustomerId
 );
 text_type!(
+    /// Who made a change: 1–64 printable characters (no control characters,
+    /// no bidirectional overrides, not blank at either end), recorded on
+    /// every row a command writes.
+    Actor
+);
+text_type!(
     /// A coupon code: 3–32 ASCII letters, digits, `-` or `_`. Codes are unique
     /// regardless of case; [`CouponCode::key`] is the form uniqueness is checked on.
     CouponCode
@@ -87,6 +134,11 @@ text_type!(
 impl ProductName {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
         free_text(field, raw, MAX_NAME_CHARS, false, false).map(Self)
+    }
+
+    /// A name read back from the database (see [`Rules::Stored`]).
+    pub fn from_stored(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        free_text_as(Rules::Stored, field, raw, MAX_NAME_CHARS, false, false).map(Self)
     }
 
     /// The case-folded form that `--name` filters match against.
@@ -106,6 +158,11 @@ impl Description {
         free_text(field, raw, MAX_DESCRIPTION_CHARS, true, true).map(Self)
     }
 
+    /// A description read back from the database (see [`Rules::Stored`]).
+    pub fn from_stored(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        free_text_as(Rules::Stored, field, raw, MAX_DESCRIPTION_CHARS, true, true).map(Self)
+    }
+
     pub fn empty() -> Self {
         Self(String::new())
     }
@@ -114,6 +171,11 @@ impl Description {
 impl Reason {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
         free_text(field, raw, MAX_REASON_CHARS, false, false).map(Self)
+    }
+
+    /// A reason read back from the database (see [`Rules::Stored`]).
+    pub fn from_stored(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        free_text_as(Rules::Stored, field, raw, MAX_REASON_CHARS, false, false).map(Self)
     }
 }
 
@@ -128,6 +190,24 @@ impl CustomerId {
                 field,
                 raw,
                 format!("a customer id of 1 to {MAX_CUSTOMER_ID_CHARS} characters without blanks or control characters"),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+impl Actor {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let n = raw.chars().count();
+        if n == 0
+            || n > MAX_ACTOR_CHARS
+            || raw.trim() != raw
+            || raw.chars().any(|c| c.is_control() || is_bidi_control(c))
+        {
+            return Err(DomainError::invalid(
+                field,
+                raw,
+                format!("a name of 1 to {MAX_ACTOR_CHARS} printable characters, without blanks at either end"),
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -182,6 +262,13 @@ mod tests {
         );
         assert!(Description::parse("--description", "line 1\nline 2").is_ok());
         assert!(Description::parse("--description", "a\u{1b}[31m").is_err());
+        assert!(Description::parse("--description", "a\tb").is_ok());
+        assert!(Description::parse("--description", "a\r\nb").is_err());
+        assert!(Description::parse("--description", "abc\u{202E}def").is_err());
+        assert!(ProductName::parse("--name", "abc\u{2067}def").is_err());
+        // What an earlier milly stored stays readable.
+        assert!(Description::from_stored("stored", "a\r\nb\u{202E}").is_ok());
+        assert!(Description::from_stored("stored", "a\u{1b}").is_err());
     }
 
     #[test]
@@ -190,6 +277,23 @@ mod tests {
         assert_eq!(code.key(), "SAVE-10");
         for bad in ["ab", "with space", "ünï", "a;DROP", &"A".repeat(33)] {
             assert!(CouponCode::parse("--code", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn actors_are_printable_names() {
+        assert!(Actor::parse("--actor", "alice").is_ok());
+        assert!(Actor::parse("--actor", "Alice Smith (ops)").is_ok());
+        assert!(Actor::parse("--actor", &"a".repeat(64)).is_ok());
+        for bad in [
+            "",
+            " alice",
+            "alice ",
+            "a\nb",
+            "a\u{202E}b",
+            &"a".repeat(65),
+        ] {
+            assert!(Actor::parse("--actor", bad).is_err(), "{bad:?}");
         }
     }
 

@@ -19,9 +19,18 @@ impl Instant {
 
     /// Accepts RFC 3339 with any offset (converted to UTC) or a plain date
     /// (midnight UTC). Impossible dates such as 2025-02-30 and years outside
-    /// 1970–9999 are refused.
+    /// 1970–9999 are refused, and so are times both backends cannot keep as
+    /// given: more than six decimals of a second, or a leap second (`:60`).
+    /// Refusing them is the only way nothing is rounded without a word.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
         let bad = || DomainError::invalid(field, raw, ALLOWED);
+        if fraction_digits(raw) > 6 {
+            return Err(DomainError::invalid(
+                field,
+                raw,
+                "at most 6 decimals of a second (microseconds)",
+            ));
+        }
         let at = if raw.len() == 10 {
             NaiveDate::parse_from_str(raw, "%Y-%m-%d")
                 .map_err(|_| bad())?
@@ -36,6 +45,14 @@ impl Instant {
         let year = chrono::Datelike::year(&at);
         if !(1970..=9999).contains(&year) {
             return Err(bad());
+        }
+        // chrono keeps a leap second as a nanosecond count past one second.
+        if chrono::Timelike::nanosecond(&at) >= 1_000_000_000 {
+            return Err(DomainError::invalid(
+                field,
+                raw,
+                "a time without a leap second (seconds 00 to 59)",
+            ));
         }
         Ok(Self::from_datetime(at))
     }
@@ -60,6 +77,13 @@ impl Instant {
     pub fn to_rfc3339(self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
     }
+}
+
+/// Digits after the decimal point of the seconds, if any.
+fn fraction_digits(raw: &str) -> usize {
+    raw.split_once('.').map_or(0, |(_, rest)| {
+        rest.bytes().take_while(u8::is_ascii_digit).count()
+    })
 }
 
 impl std::fmt::Display for Instant {
@@ -137,6 +161,23 @@ mod tests {
         ] {
             assert!(Instant::parse("--at", raw).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn refuses_what_would_be_rounded() {
+        for raw in [
+            "2026-11-24T12:00:00.9999999Z",
+            "2026-11-24T12:00:00.0000000Z",
+            "2026-11-24T12:00:00.123456789+02:00",
+            "2016-12-31T23:59:60Z",
+            "2016-12-31T23:59:60.5Z",
+            "2017-01-01T08:59:60+09:00",
+        ] {
+            let error = Instant::parse("--at", raw).unwrap_err().to_string();
+            assert!(error.contains(raw), "{error}");
+        }
+        let six = Instant::parse("--at", "2026-11-24T12:00:00.999999Z").unwrap();
+        assert_eq!(six.to_rfc3339(), "2026-11-24T12:00:00.999999Z");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The committed completion scripts are what the binary generates.
 
 use crate::harness::TestDb;
+use crate::plain_tests;
 
-#[test]
+plain_tests!(committed_completions_match_the_binary);
+
 fn committed_completions_match_the_binary() {
     let db = TestDb::sqlite();
     for (shell, file) in [

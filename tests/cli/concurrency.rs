@@ -1,6 +1,6 @@
 //! Many real `milly` processes at once against one product or one new database.
 
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
@@ -17,17 +17,22 @@ on_both_backends!(
 
 /// 8 workers, each running 25 `stock adjust` processes back to back, all on
 /// one product: every update lands, versions stay contiguous, and every total
-/// is the previous total plus the change.
+/// is the previous total plus the change. The workers start together, so
+/// writers do take the same version: the test also checks that conflicts
+/// happened and were retried, or it would prove nothing about them.
 fn eight_processes_adjusting_one_product_lose_no_update(db: &TestDb) {
     let id = db.product("Contended", "1", "1000");
     let db = Arc::new(db);
+    let start = Arc::new(Barrier::new(PROCESSES));
     let started = Instant::now();
     let attempts: Vec<u32> = thread::scope(|scope| {
         let workers: Vec<_> = (0..PROCESSES)
             .map(|worker| {
                 let db = Arc::clone(&db);
                 let id = id.clone();
+                let start = Arc::clone(&start);
                 scope.spawn(move || {
+                    start.wait();
                     (0..ADJUSTMENTS)
                         .map(|i| {
                             // Mix additions and removals; the sum is known.
@@ -72,6 +77,13 @@ fn eight_processes_adjusting_one_product_lose_no_update(db: &TestDb) {
     assert_eq!(total, expected);
     let retries: u32 = attempts.iter().map(|a| a - 1).sum();
     let max_attempts = attempts.iter().max().unwrap();
+    // milly retries only conflicts, so a retry is a conflict that was met.
+    assert!(
+        retries > 0,
+        "{:?}: {} concurrent adjustments met no conflict: the retry path went untested",
+        db.backend,
+        attempts.len()
+    );
     println!(
         "{:?}: {PROCESSES} processes x {ADJUSTMENTS} adjustments: all {} succeeded, {retries} retries (max {max_attempts} attempts for one), wall {:.2?}",
         db.backend,
@@ -96,8 +108,10 @@ fn eight_processes_opening_an_empty_database_all_succeed(db: &TestDb) {
         let workers: Vec<_> = (0..PROCESSES)
             .map(|i| {
                 scope.spawn(move || {
+                    // Writes: a read would refuse an SQLite file that
+                    // does not exist yet instead of creating it.
                     let args: &[&str] = if i % 2 == 0 {
-                        &["product", "list"]
+                        &["product", "create", "--name", "Racer", "--price", "1"]
                     } else {
                         &["db", "migrate"]
                     };
@@ -121,4 +135,44 @@ fn eight_processes_opening_an_empty_database_all_succeed(db: &TestDb) {
     if db.backend == Backend::Sqlite {
         assert_eq!(db.query_strings("PRAGMA journal_mode"), ["wal"]);
     }
+}
+
+crate::on_mysql!(a_migration_lease_is_waited_for_and_taken_over_once_it_expires);
+
+/// Migrating processes take turns through a lease row that every node of a
+/// cluster sees. One held by a live process is waited for up to the lock
+/// timeout (then exit 6); one whose holder died is taken over once it has
+/// expired.
+fn a_migration_lease_is_waited_for_and_taken_over_once_it_expires(db: &TestDb) {
+    db.run(&["db", "migrate"]).expect(0);
+    // A schema one version behind, and a lease as a live migrator holds it.
+    db.execute("DROP TABLE idempotency_keys");
+    db.execute("DELETE FROM milly_migrations WHERE version = 13");
+    db.execute(
+        "INSERT INTO milly_migration_lease (name, holder, expires_at)
+         VALUES ('migrate', 'elsewhere', UTC_TIMESTAMP(6) + INTERVAL 1 HOUR)",
+    );
+    let held = db
+        .run(&["--json", "--lock-timeout-ms", "700", "db", "migrate"])
+        .expect(6);
+    assert!(
+        held.stderr
+            .starts_with("error: another process has been migrating database"),
+        "{held:?}"
+    );
+    assert_eq!(
+        db.query_i64("SELECT MAX(version) FROM milly_migrations"),
+        12
+    );
+
+    // Its holder died: once the lease has expired it is taken over.
+    db.execute(
+        "UPDATE milly_migration_lease SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND",
+    );
+    let migrated = db.json(&["db", "migrate"]);
+    assert_eq!(migrated["applied"], serde_json::json!([{"version": 13}]));
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM milly_migration_lease"),
+        0
+    );
 }

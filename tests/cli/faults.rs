@@ -5,6 +5,7 @@
 
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,7 +15,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::harness::{mysql_admin_url, Backend, Run, TestDb, MILLY, NOW};
-use crate::on_both_backends;
+use crate::{on_both_backends, on_mysql, plain_tests};
 
 /// How long a failure that is meant to be quick may take, with room for a
 /// loaded CI machine running other tests at the same time.
@@ -23,6 +24,23 @@ const QUICKLY: Duration = Duration::from_secs(5);
 on_both_backends!(
     a_writer_killed_at_random_moments_leaves_the_ledger_intact,
     a_database_holding_another_applications_tables_is_refused_with_exit_6,
+);
+
+plain_tests!(
+    a_database_in_a_missing_folder_fails_every_command_with_exit_6_and_creates_nothing,
+    #[cfg(unix)]
+    a_read_only_database_file_serves_reads_and_refuses_writes_with_exit_6,
+    #[cfg(unix)]
+    a_read_only_folder_refuses_a_new_database_and_every_write_with_exit_6,
+    a_file_of_random_bytes_is_refused_with_exit_6_and_left_untouched,
+    a_truncated_database_is_refused_with_exit_6_and_left_untouched,
+    a_sqlite_database_locked_past_the_busy_timeout_refuses_writes_with_exit_6_and_serves_reads,
+);
+
+on_mysql!(
+    mysql_down_wrong_password_and_unknown_database_are_exit_6_within_seconds,
+    mysql_server_gone_in_the_middle_of_a_run_of_commands_fails_them_and_later_ones_succeed,
+    mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing,
 );
 
 // ---------------------------------------------------------------------------
@@ -373,7 +391,6 @@ fn every_kind_of_command(id: &str) -> Vec<Vec<&str>> {
 
 const SOME_ID: &str = "PROD01JD5Q3Z8X4N2M7K9P6R3T1V0W";
 
-#[test]
 fn a_database_in_a_missing_folder_fails_every_command_with_exit_6_and_creates_nothing() {
     let db = TestDb::sqlite();
     let missing = db.home.path().join("missing");
@@ -384,13 +401,19 @@ fn a_database_in_a_missing_folder_fails_every_command_with_exit_6_and_creates_no
         let (run, took) = run_against(&db, &url, &all);
         let run = run.expect(6);
         assert!(took < QUICKLY, "{args:?} took {took:?}");
-        assert!(
-            run.stderr.starts_with(&format!(
+        // Writes try to create the file; reads do not even try.
+        let expected = if creates_the_database(&args) {
+            format!(
                 "error: cannot create the database file {}/deeper/milly.db: No such file or directory",
                 missing.display()
-            )),
-            "{run:?}"
-        );
+            )
+        } else {
+            format!(
+                "error: the database file {}/deeper/milly.db does not exist",
+                missing.display()
+            )
+        };
+        assert!(run.stderr.starts_with(&expected), "{run:?}");
         assert!(
             run.stderr.contains("\"code\":\"database_unavailable\""),
             "{run:?}"
@@ -404,12 +427,14 @@ fn a_database_in_a_missing_folder_fails_every_command_with_exit_6_and_creates_no
 }
 
 /// Whether the tests run as root, where file permissions are not enforced.
+#[cfg(unix)]
 fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").unwrap().uid() == 0
 }
 
 /// Runs milly as an unprivileged user (`nobody` when the tests run as root,
 /// where permissions would not be enforced; the current user otherwise).
+#[cfg(unix)]
 fn run_unprivileged(db: &TestDb, url: &str, args: &[&str]) -> Run {
     let mut cmd = if running_as_root() {
         let mut cmd = Command::new("setpriv");
@@ -433,13 +458,16 @@ fn run_unprivileged(db: &TestDb, url: &str, args: &[&str]) -> Run {
     run
 }
 
+#[cfg(unix)]
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// Gives the test's folder back to its owner, so it can be removed.
+#[cfg(unix)]
 struct RestoreMode<'a>(&'a Path);
 
+#[cfg(unix)]
 impl Drop for RestoreMode<'_> {
     fn drop(&mut self) {
         let _ = std::fs::set_permissions(self.0, std::fs::Permissions::from_mode(0o700));
@@ -467,6 +495,11 @@ fn populated(db: &TestDb) -> String {
     id
 }
 
+/// The commands that create a missing SQLite file: the writes and `db migrate`.
+fn creates_the_database(args: &[&str]) -> bool {
+    is_write(args) || args[..2] == ["db", "migrate"]
+}
+
 fn is_write(args: &[&str]) -> bool {
     matches!(
         args[..2],
@@ -478,7 +511,7 @@ fn is_write(args: &[&str]) -> bool {
     )
 }
 
-#[test]
+#[cfg(unix)]
 fn a_read_only_database_file_serves_reads_and_refuses_writes_with_exit_6() {
     let db = TestDb::sqlite();
     let id = populated(&db);
@@ -512,7 +545,7 @@ fn a_read_only_database_file_serves_reads_and_refuses_writes_with_exit_6() {
     assert_eq!(db.query_strings("PRAGMA integrity_check"), ["ok"]);
 }
 
-#[test]
+#[cfg(unix)]
 fn a_read_only_folder_refuses_a_new_database_and_every_write_with_exit_6() {
     let db = TestDb::sqlite();
     let id = populated(&db);
@@ -526,20 +559,24 @@ fn a_read_only_folder_refuses_a_new_database_and_every_write_with_exit_6() {
     // A new database cannot be created there.
     let new = db.home.path().join("new.db");
     let new_url = format!("sqlite:{}", new.display());
-    for args in [
-        vec!["product", "list"],
-        vec!["product", "create", "--name", "Ghost", "--price", "1"],
-    ] {
-        let run = run_unprivileged(&db, &new_url, &args).expect(6);
-        assert_eq!(
-            run.stderr.trim_end(),
-            format!(
-                "error: cannot create the database file {}: Permission denied (os error 13)",
-                new.display()
-            ),
-            "{run:?}"
-        );
-    }
+    let run = run_unprivileged(&db, &new_url, &["product", "list"]).expect(6);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: the database file {} does not exist",
+            new.display()
+        )),
+        "{run:?}"
+    );
+    let write = ["product", "create", "--name", "Ghost", "--price", "1"];
+    let run = run_unprivileged(&db, &new_url, &write).expect(6);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!(
+            "error: cannot create the database file {}: Permission denied (os error 13)",
+            new.display()
+        ),
+        "{run:?}"
+    );
     assert!(!new.exists());
 
     // The existing one: writes are refused. Reads may work or not (SQLite
@@ -562,7 +599,6 @@ fn a_read_only_folder_refuses_a_new_database_and_every_write_with_exit_6() {
     assert_eq!(db.counts(), counts);
 }
 
-#[test]
 fn a_file_of_random_bytes_is_refused_with_exit_6_and_left_untouched() {
     let db = TestDb::sqlite();
     let garbage: Vec<u8> = (0..64 * 1024).map(|_| rand::random::<u8>()).collect();
@@ -590,7 +626,6 @@ fn a_file_of_random_bytes_is_refused_with_exit_6_and_left_untouched() {
     );
 }
 
-#[test]
 fn a_truncated_database_is_refused_with_exit_6_and_left_untouched() {
     let db = TestDb::sqlite();
     // Enough products for a database of many pages.
@@ -643,7 +678,6 @@ fn a_truncated_database_is_refused_with_exit_6_and_left_untouched() {
     println!("truncated database: {cases} commands refused");
 }
 
-#[test]
 fn a_sqlite_database_locked_past_the_busy_timeout_refuses_writes_with_exit_6_and_serves_reads() {
     let db = TestDb::sqlite();
     let id = populated(&db);
@@ -663,7 +697,7 @@ fn a_sqlite_database_locked_past_the_busy_timeout_refuses_writes_with_exit_6_and
             let run = run.expect(6);
             assert!(
                 run.stderr.starts_with(
-                    "error: the database is locked by another process and stayed locked past the busy timeout"
+                    "error: the database is locked by another process and stayed locked past the lock timeout (--lock-timeout-ms)"
                 ),
                 "{run:?}"
             );
@@ -893,13 +927,11 @@ pub fn assert_ledger_intact(db: &TestDb) {
 // ---------------------------------------------------------------------------
 // MySQL: servers that cannot be used
 
-#[test]
-fn mysql_down_wrong_password_and_unknown_database_are_exit_6_within_seconds() {
-    let Some(db) = TestDb::mysql() else { return };
+fn mysql_down_wrong_password_and_unknown_database_are_exit_6_within_seconds(db: &TestDb) {
     let admin = mysql_admin_url().unwrap();
     let server = mysql_server(&admin);
-    let user = MysqlUser::create(&db);
-    let database = database_name(&db).to_owned();
+    let user = MysqlUser::create(db);
+    let database = database_name(db).to_owned();
     let cases = [
         (
             "server down",
@@ -918,7 +950,7 @@ fn mysql_down_wrong_password_and_unknown_database_are_exit_6_within_seconds() {
         ),
         (
             "unknown database",
-            admin_url_via(&db, &server).replace(&database, "milly_no_such_database"),
+            admin_url_via(db, &server).replace(&database, "milly_no_such_database"),
             "Unknown database",
         ),
     ];
@@ -927,7 +959,7 @@ fn mysql_down_wrong_password_and_unknown_database_are_exit_6_within_seconds() {
         for args in every_kind_of_command(SOME_ID) {
             let mut all = vec!["--json"];
             all.extend(&args);
-            let (run, took) = run_against(&db, url, &all);
+            let (run, took) = run_against(db, url, &all);
             let run = run.expect(6);
             count += 1;
             assert!(took < QUICKLY, "{case}: {args:?} took {took:?}");
@@ -950,15 +982,15 @@ fn mysql_down_wrong_password_and_unknown_database_are_exit_6_within_seconds() {
 /// The server goes away between commands: while it is gone every command
 /// fails with 6 within seconds and writes nothing; once it is back, later
 /// commands succeed and the data is as the successful commands left it.
-#[test]
-fn mysql_server_gone_in_the_middle_of_a_run_of_commands_fails_them_and_later_ones_succeed() {
-    let Some(db) = TestDb::mysql() else { return };
+fn mysql_server_gone_in_the_middle_of_a_run_of_commands_fails_them_and_later_ones_succeed(
+    db: &TestDb,
+) {
     let mut proxy = Proxy::start(&mysql_server(&mysql_admin_url().unwrap()));
-    let url = admin_url_via(&db, &proxy.server());
+    let url = admin_url_via(db, &proxy.server());
     let json = |args: &[&str]| -> serde_json::Value {
         let mut all = vec!["--json"];
         all.extend(args);
-        run_against(&db, &url, &all).0.expect(0).json()
+        run_against(db, &url, &all).0.expect(0).json()
     };
     let id = json(&[
         "product", "create", "--name", "Before", "--price", "5", "--stock", "10",
@@ -976,7 +1008,7 @@ fn mysql_server_gone_in_the_middle_of_a_run_of_commands_fails_them_and_later_one
     for args in every_kind_of_command(&id) {
         let mut all = vec!["--json"];
         all.extend(&args);
-        let (run, took) = run_against(&db, &url, &all);
+        let (run, took) = run_against(db, &url, &all);
         let run = run.expect(6);
         failed += 1;
         assert!(took < QUICKLY, "{args:?} took {took:?}");
@@ -1011,7 +1043,7 @@ fn mysql_server_gone_in_the_middle_of_a_run_of_commands_fails_them_and_later_one
         .map(|e| e["version"].as_i64().unwrap())
         .collect();
     assert_eq!(versions, [1, 2, 3]);
-    assert_ledger_intact(&db);
+    assert_ledger_intact(db);
     println!("MySQL server gone: {failed} commands failed with 6, later ones succeeded");
 }
 
@@ -1062,17 +1094,15 @@ pub fn create_waiting_on_the_products_lock(
 /// The connection is cut while a product creation waits inside its
 /// transaction: milly fails with 6 at once, and the server rolls the
 /// transaction back, so nothing is written.
-#[test]
-fn mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing() {
+fn mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing(db: &TestDb) {
     use mysql::prelude::Queryable;
-    let Some(db) = TestDb::mysql() else { return };
     let admin = mysql_admin_url().unwrap();
     let mut proxy = Proxy::start(&mysql_server(&admin));
-    let url = admin_url_via(&db, &proxy.server());
+    let url = admin_url_via(db, &proxy.server());
     db.product("First", "1", "1");
     let counts = db.counts();
 
-    let (mut holder, child) = create_waiting_on_the_products_lock(&db, &url, database_name(&db));
+    let (mut holder, child) = create_waiting_on_the_products_lock(db, &url, database_name(db));
     proxy.stop();
     let (run, took) = wait_with_limit(child, Duration::from_secs(15));
     let run = run.expect(6);
@@ -1092,6 +1122,6 @@ fn mysql_connection_cut_inside_a_transaction_is_exit_6_and_writes_nothing() {
     proxy.restart();
     let mut all = vec!["--json"];
     all.extend(["product", "create", "--name", "Later", "--price", "1"]);
-    run_against(&db, &url, &all).0.expect(0);
-    assert_ledger_intact(&db);
+    run_against(db, &url, &all).0.expect(0);
+    assert_ledger_intact(db);
 }

@@ -3,12 +3,35 @@
 //! SQLite tests always run. MySQL tests run when `MILLY_TEST_MYSQL_URL`
 //! names a server (e.g. `mysql://root@127.0.0.1:3306/test`); each test then
 //! gets its own freshly created database, dropped afterwards. When the
-//! variable is unset the MySQL variants return at once; when it is set and
-//! the server cannot be reached they fail.
+//! variable is unset the MySQL tests are reported as *ignored*, so the
+//! summary says how many did not run instead of counting them as passed;
+//! when it is set and the server cannot be reached they fail.
+//!
+//! This test binary has its own `main` (`harness = false`, libtest-mimic),
+//! because only a runner of our own can decide at run time that a test is
+//! ignored. It takes the usual arguments: `cargo test -- stock::` filters,
+//! `--exact`, `--ignored`, `--list`, `--test-threads`. Tests are declared by
+//! listing their functions in one of three macros, which register them
+//! wherever they are called (no list to keep in `main.rs`):
+//!
+//! - `on_both_backends!(case, …)`: `fn case(db: &TestDb)`, run as
+//!   `<module>::case::sqlite` and `<module>::case::mysql`;
+//! - `on_mysql!(case, …)`: `fn case(db: &TestDb)` on MySQL only, run as
+//!   `<module>::case`;
+//! - `plain_tests!(case, …)`: `fn case()`, run as `<module>::case`;
+//! - `when_set!("VAR": case, …)`: `fn case()` that needs a server the
+//!   variable names (a TLS server, a Galera cluster), run as `<module>::case`
+//!   and reported as ignored while the variable is unset.
+//!
+//! Each name may carry attributes, e.g. `plain_tests!(#[cfg(unix)] case)`.
+//! A `#[test]` attribute does nothing in this binary: turn `#[test] fn f()`
+//! into `fn f()` plus `plain_tests!(f)` (the check `harness::no_test_attributes`
+//! fails while one is left, and a listed-nowhere function is dead code).
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use libtest_mimic::{Completion, Trial};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -232,23 +255,166 @@ fn with_database(url: &str, database: &str) -> String {
     format!("mysql://{authority}/{database}")
 }
 
-/// Defines a test module per case with a `sqlite` and a `mysql` test, so every
-/// story runs against both backends.
+/// One registered test function (see the module documentation).
+pub struct Registered {
+    /// `module_path!()` where it was listed: `cli::stock`.
+    pub module: &'static str,
+    pub name: &'static str,
+    pub body: Body,
+}
+
+pub enum Body {
+    Plain(fn()),
+    OnBoth(fn(&TestDb)),
+    MysqlOnly(fn(&TestDb)),
+    /// Runs only when this environment variable is set.
+    WhenSet(&'static str, fn()),
+}
+
+inventory::collect!(Registered);
+
+/// Every registered test as libtest-mimic trials, sorted by name; the MySQL
+/// ones are ignored when `MILLY_TEST_MYSQL_URL` is unset.
+pub fn trials() -> Vec<Trial> {
+    let no_mysql = mysql_admin_url().is_none();
+    let mut trials: Vec<Trial> = inventory::iter::<Registered>
+        .into_iter()
+        .flat_map(|test| {
+            let path = match test.module.split_once("::") {
+                Some((_crate, module)) => format!("{module}::{}", test.name),
+                None => test.name.to_owned(),
+            };
+            match test.body {
+                Body::Plain(f) => vec![trial(path, f)],
+                Body::OnBoth(f) => vec![
+                    trial(format!("{path}::sqlite"), move || f(&TestDb::sqlite())),
+                    mysql_trial(format!("{path}::mysql"), f, no_mysql),
+                ],
+                Body::MysqlOnly(f) => vec![mysql_trial(path, f, no_mysql)],
+                Body::WhenSet(var, f) => {
+                    let unset = std::env::var(var).map_or(true, |v| v.trim().is_empty());
+                    vec![trial(path, f).with_ignored_flag(unset)]
+                }
+            }
+        })
+        .collect();
+    trials.push(trial(
+        "harness::no_test_attributes".into(),
+        no_test_attributes,
+    ));
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
+    trials
+}
+
+/// A test that passes unless it panics (libtest-mimic reports the panic).
+fn trial(name: String, body: impl FnOnce() + Send + 'static) -> Trial {
+    Trial::test(name, move || {
+        body();
+        Ok(())
+    })
+}
+
+/// Ignored up front without the variable; and should it be run anyway
+/// (`-- --ignored`), ignored at run time rather than passed.
+fn mysql_trial(name: String, f: fn(&TestDb), no_mysql: bool) -> Trial {
+    Trial::ignorable_test(name, move || match TestDb::mysql() {
+        Some(db) => {
+            f(&db);
+            Ok(Completion::Completed)
+        }
+        None => Ok(Completion::ignored_with("MILLY_TEST_MYSQL_URL is unset")),
+    })
+    .with_ignored_flag(no_mysql)
+}
+
+/// This binary has no libtest, so a function marked `#[test]` would never
+/// run, silently: refuse the attribute in every file of this suite.
+fn no_test_attributes() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (index, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("#[test]") {
+                    found.push(format!("{}:{}", path.display(), index + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "#[test] never runs in tests/cli (harness = false): list the function in \
+         plain_tests!, on_both_backends! or on_mysql! instead (see tests/cli/harness.rs): {found:#?}"
+    );
+}
+
+/// Registers `<module>::case::sqlite` and `<module>::case::mysql` for each
+/// `fn case(db: &TestDb)`, so every story runs against both backends.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
+    ($($(#[$attr:meta])* $case:ident),* $(,)?) => {
         $(
-            mod $case {
-                #[test]
-                fn sqlite() {
-                    super::$case(&$crate::harness::TestDb::sqlite());
+            $(#[$attr])*
+            ::inventory::submit! {
+                $crate::harness::Registered {
+                    module: module_path!(),
+                    name: stringify!($case),
+                    body: $crate::harness::Body::OnBoth($case),
                 }
+            }
+        )*
+    };
+}
 
-                #[test]
-                fn mysql() {
-                    if let Some(db) = $crate::harness::TestDb::mysql() {
-                        super::$case(&db);
-                    }
+/// Registers `<module>::case` for each `fn case(db: &TestDb)` that only
+/// makes sense on MySQL.
+#[macro_export]
+macro_rules! on_mysql {
+    ($($(#[$attr:meta])* $case:ident),* $(,)?) => {
+        $(
+            $(#[$attr])*
+            ::inventory::submit! {
+                $crate::harness::Registered {
+                    module: module_path!(),
+                    name: stringify!($case),
+                    body: $crate::harness::Body::MysqlOnly($case),
+                }
+            }
+        )*
+    };
+}
+
+/// Registers `<module>::case` for each `fn case()`.
+#[macro_export]
+macro_rules! plain_tests {
+    ($($(#[$attr:meta])* $case:ident),* $(,)?) => {
+        $(
+            $(#[$attr])*
+            ::inventory::submit! {
+                $crate::harness::Registered {
+                    module: module_path!(),
+                    name: stringify!($case),
+                    body: $crate::harness::Body::Plain($case),
+                }
+            }
+        )*
+    };
+}
+
+/// Registers `<module>::case` for each `fn case()` that needs the server an
+/// environment variable names; ignored while it is unset.
+#[macro_export]
+macro_rules! when_set {
+    ($var:literal: $($(#[$attr:meta])* $case:ident),* $(,)?) => {
+        $(
+            $(#[$attr])*
+            ::inventory::submit! {
+                $crate::harness::Registered {
+                    module: module_path!(),
+                    name: stringify!($case),
+                    body: $crate::harness::Body::WhenSet($var, $case),
                 }
             }
         )*

@@ -1,25 +1,27 @@
 //! `milly db migrate|status`.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use super::output::{Cell, Output, Record};
 use crate::app::ports::StoreStatus;
 use crate::app::{AppError, Catalog};
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum DbCommand {
-    /// Apply pending migrations (other commands also do this on their own)
+    /// Apply pending migrations (the only way to upgrade a MySQL schema; other
+    /// commands set up an empty database, and upgrade an SQLite file, on their own)
     Migrate,
-    /// Show the backend, where it points, the schema version and row counts
+    /// Show the backend, where it points, the schema version, pending migrations and row counts
     Status,
+    /// Forget idempotency keys recorded more than DAYS days ago (their writes stay)
+    PruneKeys(PruneKeysArgs),
 }
 
-impl DbCommand {
-    /// `db status` looks without touching; everything else brings the
-    /// schema up to date first.
-    pub fn migrates_first(&self) -> bool {
-        matches!(self, DbCommand::Migrate)
-    }
+#[derive(Debug, Clone, Args)]
+pub struct PruneKeysArgs {
+    /// Keep the keys of the last DAYS days
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    older_than: u32,
 }
 
 pub fn run(
@@ -27,6 +29,12 @@ pub fn run(
     catalog: &Catalog<'_>,
     applied_on_open: Vec<i64>,
 ) -> Result<Output, AppError> {
+    if let DbCommand::PruneKeys(args) = &command {
+        let pruned = catalog.prune_keys(args.older_than)?;
+        return Ok(Output::One(
+            Record::new().field("pruned_keys", Cell::Int(pruned as i64)),
+        ));
+    }
     let status = catalog.database_status()?;
     let record = match command {
         DbCommand::Migrate => Record::new()
@@ -41,22 +49,50 @@ pub fn run(
                         .collect(),
                 ),
             )
-            .field("schema_version", Cell::Int(status.schema_version)),
-        DbCommand::Status => status_record(&status),
+            // After a dry run the schema is still the old one: say where a
+            // real run would leave it.
+            .field(
+                "schema_version",
+                Cell::Int(
+                    applied_on_open
+                        .iter()
+                        .copied()
+                        .fold(status.schema_version, i64::max),
+                ),
+            ),
+        DbCommand::Status => status_record(&status, catalog.connection_tls()?),
+        DbCommand::PruneKeys(_) => unreachable!("answered above"),
     };
     Ok(Output::One(record))
 }
 
-fn status_record(s: &StoreStatus) -> Record {
+/// `tls` is the connection's TLS version or `none`; null (an empty cell) for
+/// SQLite, which has no connection to protect.
+fn status_record(s: &StoreStatus, tls: Option<String>) -> Record {
     Record::new()
         .field("backend", Cell::text(s.backend))
         .field("location", Cell::text(s.location.clone()))
+        .field("tls", Cell::opt(tls, Cell::text))
         .field("schema_version", Cell::Int(s.schema_version))
         .field("supported_schema_version", Cell::Int(s.supported_version))
         .field("products", Cell::Int(s.products))
         .field("stock_events", Cell::Int(s.stock_events))
         .field("discounts", Cell::Int(s.discounts))
         .field("coupons", Cell::Int(s.coupons))
+        .field(
+            "pending",
+            Cell::List(
+                s.migrations
+                    .iter()
+                    .filter(|m| m.applied_at.is_none())
+                    .map(|m| {
+                        Record::new()
+                            .field("version", Cell::Int(m.version))
+                            .field("name", Cell::text(m.name.clone()))
+                    })
+                    .collect(),
+            ),
+        )
         .field(
             "migrations",
             Cell::List(

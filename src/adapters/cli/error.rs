@@ -43,19 +43,28 @@ impl Failure {
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
-        let (code, exit_code) = match &e {
-            AppError::Invalid(_) | AppError::InvalidRow { .. } => ("invalid_input", exit::USAGE),
-            AppError::NotFound { .. } => ("not_found", exit::NOT_FOUND),
-            AppError::Rejected { code, .. } => (*code, exit::REJECTED),
-            AppError::Conflict { .. } => ("conflict", exit::CONFLICT),
-            AppError::Unavailable(_) => ("database_unavailable", exit::UNAVAILABLE),
-            AppError::Internal(_) => ("internal", exit::INTERNAL),
-        };
+        let (code, exit_code) = classify(&e);
         Failure {
             code,
             exit_code,
             message: e.to_string(),
         }
+    }
+}
+
+/// The stable code and the exit code of an error.
+fn classify(e: &AppError) -> (&'static str, u8) {
+    match e {
+        AppError::Invalid(_) | AppError::InvalidRow { .. } => ("invalid_input", exit::USAGE),
+        AppError::NotFound { .. } => ("not_found", exit::NOT_FOUND),
+        AppError::Rejected { code, .. } => (code, exit::REJECTED),
+        AppError::Conflict { .. } => ("conflict", exit::CONFLICT),
+        AppError::Unavailable(_) => ("database_unavailable", exit::UNAVAILABLE),
+        AppError::SchemaOutdated(_) => ("schema_outdated", exit::UNAVAILABLE),
+        AppError::OutcomeUnknown(_) => ("database_unavailable", exit::UNAVAILABLE),
+        AppError::Internal(_) => ("internal", exit::INTERNAL),
+        // A row's error is the error's, whatever line it is on.
+        AppError::AtLine { error, .. } => classify(error),
     }
 }
 

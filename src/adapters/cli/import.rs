@@ -1,21 +1,27 @@
-//! `milly import products|coupons`: bulk loading from NDJSON or CSV.
+//! `milly import products|coupons|stock`: bulk loading from NDJSON or CSV.
 //!
-//! This module only reads the file formats; the rules are the use case's, the
-//! same as for the single-row commands, and the whole file is one transaction.
+//! This module only reads the file formats, one row at a time so that memory
+//! stays flat; the rules are the use case's, the same as for the single-row
+//! commands, and the whole file is one transaction.
 
-use std::collections::HashMap;
+mod rows;
+
+use std::cell::RefCell;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::output::{Cell, Output, Record};
-use crate::app::usecases::{CouponRow, ImportRow, ProductRow};
-use crate::app::{AppError, Catalog};
-use crate::domain::DomainError;
+use super::output::{Cell, Format, Output, Record};
+use super::progress::RowProgress;
+use crate::app::usecases::{ImportedRow, RowSource};
+use crate::app::{AppError, Catalog, RowError};
+use crate::domain::{DomainError, StockEvent};
+use rows::Kind;
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ImportCommand {
     /// Import products in one transaction. Fields: name, price, description,
     /// stock, stock_changes (further ledger changes: a JSON array, or
@@ -24,16 +30,54 @@ pub enum ImportCommand {
     /// Import coupons in one transaction. Fields: user, percent, valid_to,
     /// valid_from, code
     Coupons(ImportArgs),
+    /// Apply stock changes in one transaction, in file order, each checked
+    /// against its product's running total. Fields: product_id, change
+    /// (e.g. +50 or -20), reason
+    Stock(ImportArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     /// File to read; - reads standard input
     #[arg(default_value = "-")]
     file: PathBuf,
-    /// Input format [default: csv for a .csv file, ndjson otherwise]
+    /// Input format [default: told from the first line: NDJSON if it starts
+    /// with '{', CSV otherwise]
     #[arg(long, value_enum)]
     format: Option<InputFormat>,
+    /// Standard input, read whole for a write under an idempotency key: its
+    /// digest is part of the request, and a retried unit reads it again.
+    #[arg(skip)]
+    spooled: Option<Arc<Vec<u8>>>,
+}
+
+impl ImportCommand {
+    /// Feeds the input to `digest` (part of the request under an
+    /// idempotency key). Standard input is kept in memory to be read again.
+    pub fn digest_input(&mut self, digest: &mut impl Write) -> Result<(), AppError> {
+        let (ImportCommand::Products(args)
+        | ImportCommand::Coupons(args)
+        | ImportCommand::Stock(args)) = self;
+        let mut input = open(&args.file)?;
+        let unreadable = |e: std::io::Error| AppError::InvalidRow {
+            line: 1,
+            source: RowError::Unreadable(format!("cannot read the input: {e}")),
+        };
+        if args.file.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes).map_err(unreadable)?;
+            digest.write_all(&bytes).map_err(unreadable)?;
+            args.spooled = Some(Arc::new(bytes));
+        } else {
+            std::io::copy(&mut input, digest).map_err(unreadable)?;
+        }
+        Ok(())
+    }
+
+    /// How to see whether an import whose outcome is unknown was applied.
+    pub fn how_to_check(&self) -> String {
+        "compare the row counts of `milly db status` with those before the import".into()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -44,220 +88,200 @@ pub enum InputFormat {
     Csv,
 }
 
-const PRODUCT_FIELDS: &[&str] = &[
-    "name",
-    "price",
-    "description",
-    "stock",
-    "stock_changes",
-    "discount_percent",
-    "discount_from",
-    "discount_until",
-];
-const COUPON_FIELDS: &[&str] = &["user", "percent", "valid_to", "valid_from", "code"];
-
-#[derive(Clone, Copy)]
-enum Kind {
-    Products,
-    Coupons,
-}
-
-pub fn run(command: ImportCommand, catalog: &Catalog<'_>) -> Result<Output, AppError> {
+pub fn run(
+    command: ImportCommand,
+    catalog: &Catalog<'_>,
+    output: Format,
+) -> Result<Output, AppError> {
     let (kind, args) = match command {
         ImportCommand::Products(args) => (Kind::Products, args),
         ImportCommand::Coupons(args) => (Kind::Coupons, args),
+        ImportCommand::Stock(args) => (Kind::Stock, args),
     };
-    let format =
-        args.format
-            .unwrap_or_else(|| match args.file.extension().and_then(|e| e.to_str()) {
-                Some(ext) if ext.eq_ignore_ascii_case("csv") => InputFormat::Csv,
-                _ => InputFormat::Ndjson,
-            });
-    let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(File::open(&args.file).map_err(|e| {
-            AppError::Invalid(DomainError::invalid(
-                "FILE",
-                args.file.to_string_lossy(),
-                format!("a readable file ({e})"),
-            ))
-        })?)
+    // Tables show counts; the script formats one record per created row,
+    // kept only for them (and only the last attempt's).
+    let keep = !output.is_table();
+    if kind == Kind::Stock {
+        return stock(catalog, &mut rows_of(&args, kind)?, keep);
+    }
+    let created = RefCell::new((0, Vec::new()));
+    let replayable = args.spooled.is_some() || args.file.as_os_str() != "-";
+    let progress = RowProgress::on_stderr(match kind {
+        Kind::Products => "importing products",
+        Kind::Coupons => "importing coupons",
+        Kind::Stock => "importing stock changes",
+    });
+    let counts = catalog.import(
+        &mut |attempt| {
+            if attempt > 1 && !replayable {
+                return Ok(None);
+            }
+            rows_of(&args, kind).map(Some)
+        },
+        &mut |attempt, row| {
+            progress.row();
+            let mut created = created.borrow_mut();
+            if created.0 != attempt {
+                *created = (attempt, Vec::new());
+            }
+            if keep {
+                created.1.push(row);
+            }
+        },
+    );
+    progress.finish();
+    let counts = counts?;
+    let created = created.into_inner().1;
+    if !keep {
+        return Ok(Output::One(
+            Record::new()
+                .field("products", Cell::Int(counts.products as i64))
+                .field("stock_events", Cell::Int(counts.stock_events as i64))
+                .field("discounts", Cell::Int(counts.discounts as i64))
+                .field("coupons", Cell::Int(counts.coupons as i64)),
+        ));
+    }
+    let columns = match kind {
+        Kind::Coupons => vec!["line", "id", "code"],
+        Kind::Products | Kind::Stock => vec!["line", "id"],
     };
-    let reader = BufReader::with_capacity(256 * 1024, input);
-    let mut rows: Box<dyn Iterator<Item = (u64, Result<ImportRow, DomainError>)>> = match format {
-        InputFormat::Ndjson => Box::new(ndjson_rows(reader, kind)),
-        InputFormat::Csv => Box::new(csv_rows(reader, kind)),
+    Ok(Output::Many {
+        columns,
+        rows: created.into_iter().map(|row| record(row, kind)).collect(),
+    })
+}
+
+fn record(row: ImportedRow, kind: Kind) -> Record {
+    let record = Record::new()
+        .field("line", Cell::Int(row.line as i64))
+        .field("id", Cell::text(row.id));
+    match kind {
+        Kind::Coupons => record.field("code", Cell::opt(row.code, Cell::text)),
+        Kind::Products | Kind::Stock => record,
+    }
+}
+
+/// The rows of the input, read from its start.
+fn rows_of(args: &ImportArgs, kind: Kind) -> Result<Box<RowSource<'static>>, AppError> {
+    let input: Box<dyn Read> = match &args.spooled {
+        Some(bytes) => Box::new(std::io::Cursor::new(SharedBytes(bytes.clone()))),
+        None => open(&args.file)?,
     };
-    let counts = catalog.import(&mut rows)?;
-    Ok(Output::One(
-        Record::new()
-            .field("products", Cell::Int(counts.products as i64))
-            .field("stock_events", Cell::Int(counts.stock_events as i64))
-            .field("discounts", Cell::Int(counts.discounts as i64))
-            .field("coupons", Cell::Int(counts.coupons as i64)),
+    let mut reader = BufReader::with_capacity(256 * 1024, input);
+    let (found, skipped) = sniff(&mut reader).map_err(|e| AppError::InvalidRow {
+        line: 1,
+        source: RowError::Unreadable(format!("cannot read the input: {e}")),
+    })?;
+    Ok(match args.format.or(found) {
+        // Nothing but blank lines: nothing to import.
+        _ if found.is_none() => Box::new(std::iter::empty()),
+        Some(InputFormat::Csv) => Box::new(rows::csv(reader, kind, skipped)),
+        Some(InputFormat::Ndjson) | None => Box::new(rows::ndjson(reader, kind, skipped)),
+    })
+}
+
+/// Spooled input, shared with the command's copies (one per attempt).
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+pub const STOCK_COLUMNS: &[&str] = &[
+    "line",
+    "id",
+    "product_id",
+    "version",
+    "change",
+    "new_stock_count",
+];
+
+/// `import stock`: in a table the counts, otherwise one record per row.
+fn stock(catalog: &Catalog<'_>, rows: &mut RowSource<'_>, keep: bool) -> Result<Output, AppError> {
+    let mut applied = Vec::new();
+    let counts = catalog.import_stock(rows, &mut |line, event| {
+        if keep {
+            applied.push(stock_record(line, event));
+        }
+    })?;
+    if !keep {
+        return Ok(Output::One(
+            Record::new()
+                .field("stock_events", Cell::Int(counts.stock_events as i64))
+                .field("products", Cell::Int(counts.products as i64)),
+        ));
+    }
+    Ok(Output::Many {
+        columns: STOCK_COLUMNS.to_vec(),
+        rows: applied,
+    })
+}
+
+fn stock_record(line: u64, e: &StockEvent) -> Record {
+    Record::new()
+        .field("line", Cell::Int(line as i64))
+        .field("id", Cell::text(e.id.as_str()))
+        .field("product_id", Cell::text(e.product_id.as_str()))
+        .field("version", Cell::Int(e.version))
+        .field("change", Cell::Int(e.change))
+        .field("new_stock_count", Cell::Int(e.total_after_change))
+}
+
+/// The file, or standard input for `-`. FILE is input like any flag: a path
+/// that cannot be read, a directory included, is a usage error (exit 2).
+fn open(file: &PathBuf) -> Result<Box<dyn Read>, AppError> {
+    if file.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    let refused = |why: String| {
+        AppError::Invalid(DomainError::invalid(
+            "FILE",
+            file.to_string_lossy(),
+            format!("a readable file ({why})"),
+        ))
+    };
+    if file.is_dir() {
+        return Err(refused("it is a directory".into()));
+    }
+    Ok(Box::new(
+        File::open(file).map_err(|e| refused(e.to_string()))?,
     ))
 }
 
-/// A row's fields by name; a field may hold several values (stock_changes).
-type Fields = HashMap<String, Vec<String>>;
-
-fn ndjson_rows(
-    reader: impl BufRead,
-    kind: Kind,
-) -> impl Iterator<Item = (u64, Result<ImportRow, DomainError>)> {
-    reader
-        .lines()
-        .enumerate()
-        .map(|(index, line)| (index as u64 + 1, line))
-        .filter(|(_, line)| !matches!(line, Ok(text) if text.trim().is_empty()))
-        .map(move |(number, line)| {
-            let row = line
-                .map_err(|e| DomainError::invalid("line", "", format!("UTF-8 text ({e})")))
-                .and_then(|text| json_fields(&text))
-                .and_then(|fields| build_row(fields, kind));
-            (number, row)
-        })
-}
-
-fn json_fields(text: &str) -> Result<Fields, DomainError> {
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
-        .map_err(|e| DomainError::invalid("line", text, format!("one JSON object ({e})")))?;
-    let mut fields = Fields::new();
-    for (key, value) in object {
-        let values = match value {
-            serde_json::Value::Null => continue,
-            serde_json::Value::Array(items) => {
-                items.iter().map(json_scalar).collect::<Result<_, _>>()?
-            }
-            other => vec![json_scalar(&other)?],
-        };
-        fields.insert(key, values);
-    }
-    Ok(fields)
-}
-
-/// Strings as they are; numbers as their exact digits (serde_json keeps
-/// them arbitrary-precision, so 17.49 is never a float on the way).
-fn json_scalar(value: &serde_json::Value) -> Result<String, DomainError> {
-    match value {
-        serde_json::Value::String(s) => Ok(s.clone()),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        other => Err(DomainError::invalid(
-            "field",
-            other.to_string(),
-            "a string or a number",
-        )),
-    }
-}
-
-fn csv_rows(
-    reader: impl Read,
-    kind: Kind,
-) -> impl Iterator<Item = (u64, Result<ImportRow, DomainError>)> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(reader);
-    let headers = csv
-        .headers()
-        .map(|h| h.iter().map(str::to_owned).collect::<Vec<_>>());
-    let mut header_error = match &headers {
-        Err(e) => Some((
-            1,
-            Err(DomainError::invalid(
-                "header",
-                "",
-                format!("a CSV header line ({e})"),
-            )),
-        )),
-        Ok(_) => None,
-    };
-    let headers = headers.unwrap_or_default();
-    let mut records = csv.into_records();
-    std::iter::from_fn(move || {
-        if let Some(error) = header_error.take() {
-            return Some(error);
+/// Skips a byte-order mark and leading blank space, and tells the format from
+/// the first character that is left: `{` starts NDJSON, anything else CSV.
+/// Returns `None` for an input with nothing in it, and the lines skipped so
+/// that every error still names the line of the file.
+fn sniff(reader: &mut impl BufRead) -> std::io::Result<(Option<InputFormat>, u64)> {
+    let mut skipped = 0;
+    let mut start = true;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok((None, skipped));
         }
-        let record = records.next()?;
-        let line = record
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(0, |p| p.line());
-        let row = record
-            .map_err(|e| {
-                DomainError::invalid(
-                    "row",
-                    "",
-                    format!("a CSV row with one value per header field ({e})"),
-                )
-            })
-            .and_then(|record| {
-                let mut fields = Fields::new();
-                for (name, value) in headers.iter().zip(record.iter()) {
-                    if value.is_empty() {
-                        continue;
-                    }
-                    let values = if name == "stock_changes" {
-                        value
-                            .split([';', ' '])
-                            .filter(|v| !v.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    } else {
-                        vec![value.to_owned()]
-                    };
-                    fields.insert(name.clone(), values);
-                }
-                build_row(fields, kind)
-            });
-        Some((line, row))
-    })
-}
-
-fn build_row(mut fields: Fields, kind: Kind) -> Result<ImportRow, DomainError> {
-    let known = match kind {
-        Kind::Products => PRODUCT_FIELDS,
-        Kind::Coupons => COUPON_FIELDS,
-    };
-    if let Some(unknown) = fields.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(DomainError::invalid(
-            "field name",
-            unknown,
-            format!("one of {}", known.join(", ")),
-        ));
-    }
-    let mut one = |name: &'static str| -> Result<Option<String>, DomainError> {
-        match fields.remove(name) {
-            None => Ok(None),
-            Some(mut values) if values.len() == 1 => Ok(values.pop()),
-            Some(values) => Err(DomainError::invalid(
-                name,
-                values.join(","),
-                "a single value",
-            )),
+        if start && buffer.starts_with(b"\xEF\xBB\xBF") {
+            reader.consume(3);
+            start = false;
+            continue;
         }
-    };
-    let required = |value: Option<String>, name: &'static str| {
-        value.ok_or_else(|| DomainError::invalid(name, "", "a value (the field is required)"))
-    };
-    Ok(match kind {
-        Kind::Products => ImportRow::Product(ProductRow {
-            name: required(one("name")?, "name")?,
-            price: required(one("price")?, "price")?,
-            description: one("description")?,
-            stock: one("stock")?,
-            discount_percent: one("discount_percent")?,
-            discount_from: one("discount_from")?,
-            discount_until: one("discount_until")?,
-            stock_changes: fields.remove("stock_changes").unwrap_or_default(),
-        }),
-        Kind::Coupons => ImportRow::Coupon(CouponRow {
-            user: required(one("user")?, "user")?,
-            percent: required(one("percent")?, "percent")?,
-            valid_to: required(one("valid_to")?, "valid_to")?,
-            valid_from: one("valid_from")?,
-            code: one("code")?,
-        }),
-    })
+        start = false;
+        let blank = buffer
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        skipped += buffer[..blank].iter().filter(|&&b| b == b'\n').count() as u64;
+        let first = buffer.get(blank).copied();
+        reader.consume(blank);
+        if let Some(first) = first {
+            let format = if first == b'{' {
+                InputFormat::Ndjson
+            } else {
+                InputFormat::Csv
+            };
+            return Ok((Some(format), skipped));
+        }
+    }
 }

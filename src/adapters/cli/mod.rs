@@ -7,21 +7,29 @@ mod coupon;
 mod db;
 mod discount;
 pub mod error;
+mod help;
 mod import;
 pub mod output;
 mod parse;
 mod product;
+mod product_lifecycle;
+mod progress;
+mod request;
 mod stock;
+mod stock_verify;
+mod stream;
+mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 use crate::adapters::persistence::{self, DatabaseUrl, StoreSettings};
+use crate::app::usecases::{Keyed, Once};
 use crate::app::{AppError, Catalog, Clock, RetryPolicy};
-use crate::domain::Instant;
+use crate::domain::{Actor, IdempotencyKey, Instant};
 pub use args::Cli;
 use args::{Command, GlobalOpts};
 use error::{exit, Failure};
@@ -73,7 +81,15 @@ fn quiet_panics() {
 }
 
 fn parse_and_run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // The plain definition parses as the polished one does, and costs less
+    // to build on every start; help and errors come from the polished one,
+    // which people read.
+    let parsed = Cli::try_parse().or_else(|_| {
+        help::command()
+            .try_get_matches()
+            .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches))
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help and version to stdout (exit 0) and usage
@@ -97,6 +113,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let format = global.format();
     let output = match cli.command {
         Command::Completions { shell } => Output::Raw(completion_script(shell)),
+        Command::Man { command } => Output::Raw(help::man_page(&command).map_err(Failure::usage)?),
         command => with_catalog(&global, command)?,
     };
     let text = output::render(&output, format).map_err(Failure::internal)?;
@@ -105,9 +122,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure> {
+    let key = match &global.idempotency_key {
+        Some(raw) => Some(IdempotencyKey::parse("--idempotency-key", raw).map_err(AppError::from)?),
+        None => None,
+    };
     let url = database_url(global)?;
+    let actor = actor(global)?;
     let settings = StoreSettings {
         lock_timeout: Duration::from_millis(global.lock_timeout_ms),
+        // The default database just works, whatever the first command; a
+        // dry run creates nothing.
+        create_missing: !global.dry_run && (global.database_url.is_none() || !command.only_reads()),
+        dry_run: global.dry_run,
+        connect_timeout: Duration::from_millis(global.connect_timeout_ms),
     };
     let store = persistence::open(&url, &settings).map_err(AppError::from)?;
     let clock = SystemClock {
@@ -117,33 +144,114 @@ fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure
         attempts: global.retry_attempts,
         base_delay: Duration::from_millis(global.retry_base_delay_ms),
         max_delay: Duration::from_millis(global.retry_max_delay_ms),
+        // Each attempt may itself wait up to the lock timeout; the budget
+        // makes the lock timeout the total for the command.
+        time_budget: Some(Duration::from_millis(global.lock_timeout_ms)),
     };
-    let catalog = Catalog::new(store.as_ref(), &clock, retry);
-    let migrates = !matches!(&command, Command::Db(db) if !db.migrates_first());
-    let applied = if migrates {
-        catalog.migrate()?
-    } else {
-        Vec::new()
+    let catalog = Catalog::new(store.as_ref(), &clock, retry).with_actor(actor);
+    let applied = match &command {
+        Command::Db(db::DbCommand::Migrate) => catalog.migrate()?,
+        Command::Db(db::DbCommand::Status) => Vec::new(),
+        _ => catalog.prepare()?,
     };
-    if global.verbose && !applied.is_empty() {
-        error::to_stderr(&format!("milly: applied migrations {applied:?} to {url}\n"));
+    // `db migrate` reports what it would apply and `db status` what is
+    // pending; every other command needs the schema it was written for.
+    let reports_schema = matches!(
+        &command,
+        Command::Db(db::DbCommand::Migrate | db::DbCommand::Status)
+    );
+    if global.dry_run && !applied.is_empty() && !reports_schema {
+        return Err(dry_run_needs_migrating(&applied));
     }
-    let output = match command {
-        Command::Product(c) => product::run(c, &catalog, global.format())?,
+    if global.verbose && !applied.is_empty() {
+        let verb = if global.dry_run {
+            "would apply"
+        } else {
+            "applied"
+        };
+        error::to_stderr(&format!("milly: {verb} migrations {applied:?} to {url}\n"));
+    }
+    match command {
+        Command::Db(c) => Ok(db::run(c, &catalog, applied)?),
+        command if command.only_reads() => Ok(dispatch(command, &catalog, global)?),
+        command => write_once(command, &catalog, global, key.as_ref()),
+    }
+}
+
+/// Runs a write command, under its idempotency key if it has one. Every
+/// write command comes through here, so each is idempotent by construction:
+/// the request is the command with its arguments (and an import's input),
+/// the recorded result is the output it prints.
+fn write_once(
+    mut command: Command,
+    catalog: &Catalog<'_>,
+    global: &GlobalOpts,
+    key: Option<&IdempotencyKey>,
+) -> Result<Output, Failure> {
+    let keyed = match key {
+        Some(key) => Some(Keyed {
+            key,
+            fingerprint: request::fingerprint(&mut command)?,
+        }),
+        None => None,
+    };
+    let hint = key.is_some();
+    let outcome = catalog
+        .once(
+            keyed,
+            |catalog| dispatch(command.clone(), catalog, global),
+            |output| output::stored::encode(output).map_err(AppError::Internal),
+        )
+        .map_err(|e| request::explain(e, &command, hint))?;
+    match outcome {
+        Once::Done(output) => Ok(output),
+        Once::Replayed(text) => {
+            if global.verbose {
+                error::to_stderr("milly: already done under this idempotency key; printing the recorded result\n");
+            }
+            output::stored::decode(&text).map_err(|e| {
+                Failure::internal(format!(
+                    "cannot read the result recorded under the key: {e}"
+                ))
+            })
+        }
+    }
+}
+
+/// Runs one catalog command (not `db`).
+fn dispatch(
+    command: Command,
+    catalog: &Catalog<'_>,
+    global: &GlobalOpts,
+) -> Result<Output, AppError> {
+    Ok(match command {
+        Command::Product(c) => product::run(c, catalog, global.format())?,
         Command::Stock(c) => {
-            let result = stock::run(c, &catalog)?;
+            let result = stock::run(c, catalog, global.format())?;
             if let (true, Some(attempts)) = (global.verbose, result.attempts) {
                 error::to_stderr(&format!("milly: stock adjusted in {attempts} attempt(s)\n"));
             }
             result.output
         }
-        Command::Discount(c) => discount::run(c, &catalog)?,
-        Command::Coupon(c) => coupon::run(c, &catalog)?,
-        Command::Import(c) => import::run(c, &catalog)?,
-        Command::Db(c) => db::run(c, &catalog, applied)?,
-        Command::Completions { .. } => unreachable!("handled before opening a store"),
-    };
-    Ok(output)
+        Command::Discount(c) => discount::run(c, catalog)?,
+        Command::Coupon(c) => coupon::run(c, catalog)?,
+        Command::Import(c) => import::run(c, catalog, global.format())?,
+        Command::Db(_) | Command::Completions { .. } | Command::Man { .. } => {
+            unreachable!("handled before dispatching")
+        }
+    })
+}
+
+/// A dry run against a schema this binary would first upgrade: the upgrade
+/// cannot be rolled back on every backend, so the dry run does not start.
+fn dry_run_needs_migrating(pending: &[i64]) -> Failure {
+    Failure {
+        code: "schema_outdated",
+        exit_code: exit::UNAVAILABLE,
+        message: format!(
+            "the database schema lacks migrations {pending:?}, and a dry run does not migrate; run `milly db migrate` first (`milly --dry-run db migrate` lists them)"
+        ),
+    }
 }
 
 /// The URL from `--database-url` / `MILLY_DATABASE_URL`, or the default file
@@ -158,6 +266,11 @@ fn database_url(global: &GlobalOpts) -> Result<DatabaseUrl, Failure> {
         message: "cannot find a home directory for the default database; set --database-url or MILLY_DATABASE_URL".into(),
     })?;
     let folder: PathBuf = dirs.data_dir().to_path_buf();
+    if global.dry_run {
+        // Creates nothing: a missing folder means a missing database, which
+        // opening then reports.
+        return Ok(DatabaseUrl::Sqlite(folder.join("milly.db")));
+    }
     create_private_dir(&folder).map_err(|e| Failure {
         code: "database_unavailable",
         exit_code: exit::UNAVAILABLE,
@@ -167,11 +280,26 @@ fn database_url(global: &GlobalOpts) -> Result<DatabaseUrl, Failure> {
 }
 
 fn create_private_dir(folder: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(folder)
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    // Elsewhere the folder inherits the access rules of its parent.
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)
+}
+
+/// `--actor` / `MILLY_ACTOR`, or the OS user name (`USER`, `USERNAME` on
+/// Windows), or `unknown` when none is set (a cron job's bare environment):
+/// every row records someone.
+fn actor(global: &GlobalOpts) -> Result<Actor, Failure> {
+    if let Some(raw) = &global.actor {
+        return Actor::parse("--actor", raw).map_err(|e| Failure::usage(e.to_string()));
+    }
+    let os_user = ["USER", "USERNAME"]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find_map(|name| Actor::parse("USER", name.trim()).ok());
+    Ok(os_user.unwrap_or_else(|| Actor::parse("actor", "unknown").expect("a valid name")))
 }
 
 fn fixed_now() -> Result<Option<Instant>, Failure> {

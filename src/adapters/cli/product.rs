@@ -1,16 +1,18 @@
-//! `milly product create|list|show`.
+//! `milly product create|list|show`; the life-cycle commands (update,
+//! archive, unarchive, history) are in `product_lifecycle`.
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Format, Output, Record, RowStream};
+use super::output::{is_closed_pipe, Cell, Format, Output, Record, RowStream};
 use super::parse::{at_flag, optional};
+use super::product_lifecycle::{self, explain};
 use crate::app::usecases::{
     CreateProduct, CreatedProduct, ListProducts, ProductSummary, ProductView, ShowProduct,
 };
 use crate::app::{AppError, Catalog};
 use crate::domain::*;
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ProductCommand {
     /// Create a product with its opening stock
     Create(CreateArgs),
@@ -18,9 +20,17 @@ pub enum ProductCommand {
     List(ListArgs),
     /// Show one product priced for a customer at a moment
     Show(ShowArgs),
+    /// Change a product's name, description or price (recorded in its history)
+    Update(product_lifecycle::UpdateArgs),
+    /// Retire a product: hidden from lists, read-only (repeating it is harmless)
+    Archive(product_lifecycle::ArchiveArgs),
+    /// Make an archived product listed and writable again
+    Unarchive(product_lifecycle::ArchiveArgs),
+    /// Every change to a product, oldest first, with when and who
+    History(product_lifecycle::HistoryArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
     /// Name, 1 to 200 characters (trimmed)
     #[arg(long)]
@@ -36,7 +46,7 @@ pub struct CreateArgs {
     stock: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only names containing this text (case-insensitive; % and _ are literal)
     #[arg(long)]
@@ -53,9 +63,12 @@ pub struct ListArgs {
     /// Price the products at this time instead of now (RFC 3339 or a date)
     #[arg(long)]
     at: Option<String>,
+    /// List archived products too
+    #[arg(long)]
+    include_archived: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     /// The product's id (PROD…)
     product_id: String,
@@ -65,6 +78,32 @@ pub struct ShowArgs {
     /// Price the product at this time instead of now (RFC 3339 or a date)
     #[arg(long)]
     at: Option<String>,
+    /// Add the pricing steps: list price, discount, coupon, final price
+    #[arg(long)]
+    explain: bool,
+}
+
+impl ProductCommand {
+    /// How to see whether a write whose outcome is unknown was applied.
+    pub fn how_to_check(&self) -> String {
+        match self {
+            ProductCommand::Create(args) => {
+                format!(
+                    "look for it with `milly product list --name {:?}`",
+                    args.name
+                )
+            }
+            ProductCommand::Update(args) => format!(
+                "see whether the change is recorded with `milly product history {}`",
+                args.product_id
+            ),
+            ProductCommand::Archive(args) | ProductCommand::Unarchive(args) => format!(
+                "see whether it is archived with `milly product history {}` (archiving or unarchiving twice is harmless)",
+                args.product_id
+            ),
+            _ => "run the command again".into(),
+        }
+    }
 }
 
 pub const LIST_COLUMNS: &[&str] = &[
@@ -77,8 +116,19 @@ pub const LIST_COLUMNS: &[&str] = &[
     "discount_percentage",
     "discount_amount",
     "final_price",
+    "is_archived",
     "created_at",
     "updated_at",
+];
+
+/// The columns of the default table: what an operator scans.
+pub const LIST_SCAN: &[&str] = &[
+    "id",
+    "name",
+    "price",
+    "stock_count",
+    "discount_percentage",
+    "final_price",
 ];
 
 pub fn run(
@@ -106,6 +156,7 @@ pub fn run(
                     catalog,
                     name_contains.as_ref().map(|n| n.as_str()),
                     at,
+                    args.include_archived,
                     format,
                 )?;
                 return Ok(Output::Streamed);
@@ -115,9 +166,11 @@ pub fn run(
                 page: args.page,
                 page_size: args.page_size,
                 at: at_flag(args.at.as_deref())?,
+                include_archived: args.include_archived,
             })?;
-            Ok(Output::Many {
+            Ok(Output::Listing {
                 columns: LIST_COLUMNS.to_vec(),
+                scan: LIST_SCAN.to_vec(),
                 rows: rows.iter().map(summary_record).collect(),
             })
         }
@@ -127,8 +180,17 @@ pub fn run(
                 customer: optional(args.user.as_deref(), |raw| CustomerId::parse("--user", raw))?,
                 at: at_flag(args.at.as_deref())?,
             })?;
-            Ok(Output::One(view_record(&view)))
+            let record = view_record(&view);
+            Ok(Output::One(if args.explain {
+                record.field("explain", explain(&view))
+            } else {
+                record
+            }))
         }
+        ProductCommand::Update(args) => product_lifecycle::update(args, catalog),
+        ProductCommand::Archive(args) => product_lifecycle::archive(args, catalog, true),
+        ProductCommand::Unarchive(args) => product_lifecycle::archive(args, catalog, false),
+        ProductCommand::History(args) => product_lifecycle::history(args, catalog),
     }
 }
 
@@ -138,15 +200,18 @@ fn stream_all(
     catalog: &Catalog<'_>,
     name: Option<&str>,
     at: Option<Instant>,
+    include_archived: bool,
     format: Format,
 ) -> Result<(), AppError> {
     let output_failed =
         |e: std::io::Error| AppError::Internal(format!("cannot write the output: {e}"));
     let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let mut stream =
-        RowStream::new(stdout, format, LIST_COLUMNS.to_vec()).map_err(output_failed)?;
+    let mut stream = match RowStream::new(stdout, format, LIST_COLUMNS.to_vec()) {
+        Err(e) if is_closed_pipe(&e) => return Ok(()),
+        other => other.map_err(output_failed)?.scan(LIST_SCAN.to_vec()),
+    };
     let mut write_error = None;
-    let result = catalog.stream_products(name, at, &mut |summary| {
+    let result = catalog.stream_products(name, at, include_archived, &mut |summary| {
         stream.row(summary_record(&summary)).map_err(|e| {
             let stop = AppError::Internal(e.to_string());
             write_error = Some(e);
@@ -154,33 +219,34 @@ fn stream_all(
         })
     });
     match (result, write_error) {
-        (_, Some(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        (_, Some(e)) if is_closed_pipe(&e) => Ok(()),
         (_, Some(e)) => Err(output_failed(e)),
         (Err(e), None) => Err(e),
         (Ok(_), None) => match stream.finish() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) if is_closed_pipe(&e) => Ok(()),
             other => other.map_err(output_failed),
         },
     }
 }
 
-fn product_fields(record: Record, p: &Product) -> Record {
+/// The product's own fields, `price` being the price in force when priced.
+fn product_fields(record: Record, p: &Product, price: Money) -> Record {
     record
         .field("id", Cell::text(p.id.as_str()))
         .field("name", Cell::text(p.name.as_str()))
         .field("description", Cell::text(p.description.as_str()))
-        .field("price", Cell::Money(p.price))
+        .field("price", Cell::Money(price))
 }
 
 fn created_record(c: &CreatedProduct) -> Record {
-    product_fields(Record::new(), &c.product)
+    product_fields(Record::new(), &c.product, c.product.price)
         .field("stock_count", Cell::Int(c.stock))
         .field("created_at", Cell::Time(c.product.created_at))
         .field("updated_at", Cell::Time(c.product.updated_at))
 }
 
 fn summary_record(s: &ProductSummary) -> Record {
-    product_fields(Record::new(), &s.product)
+    product_fields(Record::new(), &s.product, s.price)
         .field("stock_count", Cell::Int(s.stock))
         .field(
             "discount_id",
@@ -192,12 +258,13 @@ fn summary_record(s: &ProductSummary) -> Record {
         )
         .field("discount_amount", Cell::Money(s.pricing.product_discount))
         .field("final_price", Cell::Money(s.pricing.final_price))
+        .field("is_archived", Cell::Bool(s.product.is_archived()))
         .field("created_at", Cell::Time(s.product.created_at))
         .field("updated_at", Cell::Time(s.product.updated_at))
 }
 
 fn view_record(v: &ProductView) -> Record {
-    product_fields(Record::new(), &v.product)
+    product_fields(Record::new(), &v.product, v.pricing.price)
         .field("stock_count", Cell::Int(v.stock))
         .field(
             "discount_id",
@@ -229,6 +296,8 @@ fn view_record(v: &ProductView) -> Record {
         )
         .field("final_price", Cell::Money(v.pricing.final_price))
         .field("priced_at", Cell::Time(v.at))
+        .field("is_archived", Cell::Bool(v.product.is_archived()))
+        .field("archived_at", Cell::opt(v.product.archived_at, Cell::Time))
         .field("created_at", Cell::Time(v.product.created_at))
         .field("updated_at", Cell::Time(v.product.updated_at))
 }

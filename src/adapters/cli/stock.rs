@@ -2,21 +2,27 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Output, Record};
+use super::output::{Cell, Format, Output, Record};
 use super::parse::optional;
-use crate::app::usecases::{AdjustStock, StockAdjusted};
+use super::stream::StdoutRows;
+use crate::app::usecases::{AdjustStock, StockAdjusted, StockLog};
 use crate::app::{AppError, Catalog};
-use crate::domain::{ProductId, Reason, StockChange, StockEvent};
+use crate::domain::{Instant, ProductId, Reason, StockChange, StockEvent};
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum StockCommand {
     /// Add to or take from a product's stock (retried on concurrent writes)
     Adjust(AdjustArgs),
-    /// Print a product's stock ledger, oldest first
+    /// Print a product's stock ledger, or every product's movements, oldest
+    /// first (streamed)
     History(HistoryArgs),
+    /// Check every ledger (or one): versions 1..n without gaps, each total
+    /// the previous total plus the change, never below zero. Exit 0 with a
+    /// summary, or exit 4 (ledger_inconsistent) with one row per problem
+    Verify(super::stock_verify::VerifyArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AdjustArgs {
     /// The product's id (PROD…)
     product_id: String,
@@ -26,12 +32,37 @@ pub struct AdjustArgs {
     /// Why, recorded on the ledger row (at most 200 characters)
     #[arg(long)]
     reason: Option<String>,
+    /// Apply only if the product's latest ledger version is still V;
+    /// otherwise exit 4 (version_mismatch) naming the current version,
+    /// without retrying
+    #[arg(long, value_name = "V", value_parser = clap::value_parser!(i64).range(1..))]
+    expect_version: Option<i64>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct HistoryArgs {
-    /// The product's id (PROD…)
-    product_id: String,
+    /// The product's id (PROD…) [default: every product's movements, in the
+    /// order they were written]
+    product_id: Option<String>,
+    /// Only movements at or after this time (RFC 3339 or a date)
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// At most this many movements (the oldest first)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+}
+
+impl StockCommand {
+    /// How to see whether a write whose outcome is unknown was applied.
+    pub fn how_to_check(&self) -> String {
+        match self {
+            StockCommand::Adjust(args) => format!(
+                "look for it at the end of `milly stock history {}`",
+                args.product_id
+            ),
+            StockCommand::History(_) | StockCommand::Verify(_) => "run the command again".into(),
+        }
+    }
 }
 
 pub const HISTORY_COLUMNS: &[&str] = &[
@@ -42,6 +73,7 @@ pub const HISTORY_COLUMNS: &[&str] = &[
     "total_after_change",
     "reason",
     "created_at",
+    "actor",
 ];
 
 /// The result of a stock command, and what the CLI may report about it on
@@ -51,30 +83,51 @@ pub struct StockOutput {
     pub attempts: Option<u32>,
 }
 
-pub fn run(command: StockCommand, catalog: &Catalog<'_>) -> Result<StockOutput, AppError> {
+pub fn run(
+    command: StockCommand,
+    catalog: &Catalog<'_>,
+    format: Format,
+) -> Result<StockOutput, AppError> {
     match command {
         StockCommand::Adjust(args) => {
             let adjusted = catalog.adjust_stock(AdjustStock {
                 product_id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
                 change: StockChange::parse("--change", &args.change)?,
                 reason: optional(args.reason.as_deref(), |r| Reason::parse("--reason", r))?,
+                expected_version: args.expect_version,
             })?;
             Ok(StockOutput {
                 output: Output::One(adjusted_record(&adjusted)),
                 attempts: Some(adjusted.attempts),
             })
         }
-        StockCommand::History(args) => {
-            let events =
-                catalog.stock_history(&ProductId::parse("PRODUCT_ID", &args.product_id)?)?;
-            Ok(StockOutput {
-                output: Output::Many {
-                    columns: HISTORY_COLUMNS.to_vec(),
-                    rows: events.iter().map(event_record).collect(),
-                },
-                attempts: None,
-            })
-        }
+        StockCommand::History(args) => Ok(StockOutput {
+            output: history(args, catalog, format)?,
+            attempts: None,
+        }),
+        StockCommand::Verify(args) => Ok(StockOutput {
+            output: super::stock_verify::run(args, catalog, format)?,
+            attempts: None,
+        }),
+    }
+}
+
+/// Streams the log to stdout: memory stays flat however long it is.
+fn history(args: HistoryArgs, catalog: &Catalog<'_>, format: Format) -> Result<Output, AppError> {
+    let log = StockLog {
+        product: optional(args.product_id.as_deref(), |r| {
+            ProductId::parse("PRODUCT_ID", r)
+        })?,
+        since: optional(args.since.as_deref(), |r| Instant::parse("--since", r))?,
+        limit: args.limit,
+    };
+    let mut out = StdoutRows::new(format, HISTORY_COLUMNS);
+    let streamed = catalog.stream_stock_log(log, &mut |event| out.row(event_record(&event)));
+    match streamed {
+        Ok(_) => out.finish().map(|()| Output::Streamed),
+        // A reader that went away ends the listing quietly.
+        Err(_) if out.is_closed() => Ok(Output::Streamed),
+        Err(e) => Err(out.failure_or(e)),
     }
 }
 
@@ -91,6 +144,10 @@ fn adjusted_record(a: &StockAdjusted) -> Record {
             Cell::opt(e.reason.as_ref(), |r| Cell::text(r.as_str())),
         )
         .field("created_at", Cell::Time(e.created_at))
+        .field(
+            "actor",
+            Cell::opt(e.actor.as_ref(), |a| Cell::text(a.as_str())),
+        )
 }
 
 fn event_record(e: &StockEvent) -> Record {
@@ -105,4 +162,8 @@ fn event_record(e: &StockEvent) -> Record {
             Cell::opt(e.reason.as_ref(), |r| Cell::text(r.as_str())),
         )
         .field("created_at", Cell::Time(e.created_at))
+        .field(
+            "actor",
+            Cell::opt(e.actor.as_ref(), |a| Cell::text(a.as_str())),
+        )
 }

@@ -1,12 +1,53 @@
-//! Migrations embedded in the binary, shared bookkeeping for both backends.
+//! The schema's history, one for both backends, embedded in the binary.
 //!
-//! Each backend has its own folder under `migrations/` because the dialects
-//! differ. A migration is recorded with a checksum of its text: one that was
-//! edited after being applied, or one that the database has and the binary
-//! does not, is an error rather than a silent skip.
+//! Every version has the same number and name on every backend; only its SQL
+//! is in the backend's dialect (`migrations/sqlite/`, `migrations/mysql/`),
+//! so `db status` reports the same version for the same data wherever it
+//! lives. A version whose change one backend does not need holds only a
+//! comment there.
+//!
+//! A migration is recorded with a checksum of its text: one that was edited
+//! after being applied, or one that the database has and the binary does
+//! not, is an error rather than a silent skip.
 
-use crate::app::ports::MigrationState;
+use crate::app::ports::{MigrationState, StoreError};
 use crate::domain::Instant;
+
+/// Declares the history once; each backend's list is derived from it, so the
+/// two cannot disagree on numbers or names.
+macro_rules! schema_history {
+    ($($version:literal $file:literal $name:literal,)*) => {
+        /// The history in SQLite's dialect.
+        pub const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/", $file, "_", $name, ".sql")),
+        },)*];
+        /// The history in MySQL's dialect: one statement per version, as
+        /// MySQL commits each DDL statement on its own.
+        pub const MYSQL: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/mysql/", $file, "_", $name, ".sql")),
+        },)*];
+    };
+}
+
+schema_history! {
+    1 "0001" "products",
+    2 "0002" "stock_events",
+    3 "0003" "discounts",
+    4 "0004" "coupons",
+    5 "0005" "milly_locks",
+    6 "0006" "text_limits",
+    7 "0007" "product_archive",
+    8 "0008" "product_changes",
+    9 "0009" "stock_event_actors",
+    10 "0010" "discount_deactivations",
+    11 "0011" "discount_replacement_times",
+    12 "0012" "coupon_deactivations",
+    13 "0013" "idempotency_keys",
+}
 
 /// One migration: its number, its name and its SQL statements.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +92,51 @@ pub fn latest_version(migrations: &[Migration]) -> i64 {
     migrations.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// The refusal of a database whose schema is newer than this binary.
+pub fn too_new(found: i64, migrations: &[Migration]) -> StoreError {
+    StoreError::Unavailable(format!(
+        "the database schema is version {found}, newer than this milly supports ({}); upgrade milly",
+        latest_version(migrations)
+    ))
+}
+
+/// Whether a database at schema version `current` has migrations to apply:
+/// the quick check every command makes before it takes any lock.
+pub fn has_pending(migrations: &[Migration], current: i64) -> Result<bool, StoreError> {
+    let latest = latest_version(migrations);
+    if current > latest {
+        return Err(too_new(current, migrations));
+    }
+    Ok(current < latest)
+}
+
+/// The versions a database at schema version `current` would have applied
+/// (what a dry run reports instead of migrating).
+pub fn versions_after(migrations: &[Migration], current: i64) -> Result<Vec<i64>, StoreError> {
+    has_pending(migrations, current)?;
+    Ok(migrations
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| *v > current)
+        .collect())
+}
+
+/// The migrations a database has not recorded, in order, once what it did
+/// record has been checked against the binary.
+pub fn pending<'m>(
+    migrations: &'m [Migration],
+    recorded: &[(i64, String)],
+) -> Result<Vec<&'m Migration>, StoreError> {
+    if let Some(newest) = recorded.iter().map(|(v, _)| *v).max() {
+        has_pending(migrations, newest)?;
+    }
+    verify_recorded(migrations, recorded).map_err(StoreError::Unavailable)?;
+    Ok(migrations
+        .iter()
+        .filter(|m| !recorded.iter().any(|(v, _)| *v == m.version))
+        .collect())
+}
+
 /// Every migration the binary knows, with when the database applied it.
 pub fn states(migrations: &[Migration], applied: &[(i64, Instant)]) -> Vec<MigrationState> {
     migrations
@@ -91,6 +177,53 @@ pub fn verify_recorded(migrations: &[Migration], recorded: &[(i64, String)]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_backends_share_one_history() {
+        let numbered = |list: &[Migration]| -> Vec<(i64, &str)> {
+            list.iter().map(|m| (m.version, m.name)).collect()
+        };
+        assert_eq!(numbered(SQLITE), numbered(MYSQL));
+        let versions: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
+        assert_eq!(versions, (1..=SQLITE.len() as i64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn every_file_in_migrations_is_in_the_history() {
+        for (dialect, list) in [("sqlite", SQLITE), ("mysql", MYSQL)] {
+            let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dialect);
+            let mut files: Vec<String> = std::fs::read_dir(&folder)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let listed: Vec<String> = list
+                .iter()
+                .map(|m| format!("{:04}_{}.sql", m.version, m.name))
+                .collect();
+            assert_eq!(files, listed, "{dialect}");
+        }
+    }
+
+    #[test]
+    fn each_mysql_migration_is_one_statement() {
+        for m in MYSQL {
+            assert_eq!(m.statements().count(), 1, "{}", m.name);
+        }
+    }
+
+    #[test]
+    fn plans_only_what_is_missing_and_refuses_newer() {
+        assert!(has_pending(SQLITE, 0).unwrap());
+        assert!(!has_pending(SQLITE, latest_version(SQLITE)).unwrap());
+        assert!(has_pending(SQLITE, latest_version(SQLITE) + 1).is_err());
+        let first = (1, SQLITE[0].checksum());
+        let rest = pending(SQLITE, &[first]).unwrap();
+        assert_eq!(rest.first().map(|m| m.version), Some(2));
+        assert!(pending(SQLITE, &[(99, "x".into())]).is_err());
+    }
 
     #[test]
     fn splits_statements_and_drops_comments() {

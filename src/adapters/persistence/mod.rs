@@ -1,7 +1,11 @@
 //! The stores: one adapter per database, chosen by the database URL.
 
+mod decode;
+mod import;
 pub mod migrations;
 pub mod mysql;
+mod paging;
+mod refusals;
 pub mod sqlite;
 pub mod url;
 
@@ -15,6 +19,17 @@ pub use url::DatabaseUrl;
 pub struct StoreSettings {
     /// How long to wait for another writer's lock before giving up.
     pub lock_timeout: Duration,
+    /// Whether an SQLite file that does not exist yet may be created. A
+    /// read of a mistyped path must fail rather than look like an empty
+    /// catalog, so only writes (and the default database) create one.
+    pub create_missing: bool,
+    /// How long connecting to a database server may take, handshake
+    /// included (SQLite files ignore it).
+    pub connect_timeout: Duration,
+    /// `--dry-run`: every write runs, with every check the database makes,
+    /// and then rolls back at the adapter's one commit point instead of
+    /// committing; pending migrations are listed, not applied.
+    pub dry_run: bool,
 }
 
 /// Opens the store a URL names. Only this function and the composition root
@@ -24,10 +39,10 @@ pub fn open(
     settings: &StoreSettings,
 ) -> Result<Box<dyn CatalogStore>, StoreError> {
     match url {
-        DatabaseUrl::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
-            path,
-            settings.lock_timeout,
-        )?)),
+        DatabaseUrl::Sqlite(path) => Ok(Box::new(
+            sqlite::SqliteStore::open(path, settings.lock_timeout, settings.create_missing)?
+                .dry_run(settings.dry_run),
+        )),
         DatabaseUrl::Mysql(url) => Ok(Box::new(mysql::MysqlStore::open(url, settings)?)),
     }
 }

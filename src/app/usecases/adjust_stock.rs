@@ -7,6 +7,9 @@ pub struct AdjustStock {
     pub product_id: ProductId,
     pub change: StockChange,
     pub reason: Option<Reason>,
+    /// Compare-and-set: apply only if the product's latest version is this
+    /// one (`--expect-version`).
+    pub expected_version: Option<i64>,
 }
 
 pub struct StockAdjusted {
@@ -20,6 +23,12 @@ impl Catalog<'_> {
     /// append `version + 1`. If another writer took that version first the
     /// store reports a conflict and the whole read-check-write is retried with
     /// backoff, so the rule is always checked against the stock it changes.
+    ///
+    /// With an expected version, a ledger found at any other version is
+    /// refused at once (`version_mismatch`): the caller decided on a stock
+    /// it no longer holds, so applying the change anyway would be wrong, and
+    /// so would retrying it. A lost race for the next version is re-read like
+    /// any conflict, and then refused for the version it finds.
     pub fn adjust_stock(&self, input: AdjustStock) -> Result<StockAdjusted, AppError> {
         let outcome = retry::on_conflict(&self.retry, || {
             let latest = self
@@ -29,6 +38,11 @@ impl Catalog<'_> {
                     what: "product",
                     id: input.product_id.to_string(),
                 })?;
+            if let Some(expected) = input.expected_version {
+                if latest.version != expected {
+                    return Err(version_mismatch(&latest, expected).into());
+                }
+            }
             let now = self.clock.now();
             let next = latest
                 .next(
@@ -37,7 +51,8 @@ impl Catalog<'_> {
                     input.reason.clone(),
                     now,
                 )
-                .map_err(AppError::from)?;
+                .map_err(AppError::from)?
+                .by(self.actor());
             self.store.append_stock_event(&next)?;
             Ok::<_, AttemptError>(next)
         })?;
@@ -45,6 +60,16 @@ impl Catalog<'_> {
             event: outcome.value,
             attempts: outcome.attempts,
         })
+    }
+}
+
+fn version_mismatch(latest: &StockEvent, expected: i64) -> AppError {
+    AppError::Rejected {
+        code: "version_mismatch",
+        message: format!(
+            "product {} is at version {} (stock {}), not at the expected version {expected}; nothing was written",
+            latest.product_id, latest.version, latest.total_after_change
+        ),
     }
 }
 
@@ -150,13 +175,18 @@ mod tests {
         fn stock_history(&self, _: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
             unreachable!("not used by adjust_stock")
         }
-        fn replace_discount(&self, _: &Discount) -> Result<(), StoreError> {
+        fn replace_discount(&self, _: &Discount) -> Result<Option<DiscountId>, StoreError> {
             unreachable!("not used by adjust_stock")
         }
         fn create_coupon(&self, _: &Coupon) -> Result<(), StoreError> {
             unreachable!("not used by adjust_stock")
         }
-        fn deactivate_coupon(&self, _: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        fn deactivate_coupon(
+            &self,
+            _: &CouponCode,
+            _: Instant,
+            _: Option<&Actor>,
+        ) -> Result<Option<Coupon>, StoreError> {
             unreachable!("not used by adjust_stock")
         }
         fn import(
@@ -171,6 +201,76 @@ mod tests {
         fn status(&self) -> Result<StoreStatus, StoreError> {
             unreachable!("not used by adjust_stock")
         }
+        fn begin_unit(&self) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn finish_unit(&self, _: bool) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn recorded_request(
+            &self,
+            _: &IdempotencyKey,
+        ) -> Result<Option<RecordedRequest>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn record_request(
+            &self,
+            _: &IdempotencyKey,
+            _: &RecordedRequest,
+            _: Instant,
+        ) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn prune_requests(&self, _: Instant) -> Result<u64, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn scan_ledgers(
+            &self,
+            _: Option<&ProductId>,
+            _: &mut dyn FnMut(LedgerScan) -> std::ops::ControlFlow<()>,
+        ) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn stock_log(&self, _: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn change_stock(
+            &self,
+            _: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
+        ) -> Result<bool, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn update_product(
+            &self,
+            _: &Product,
+            _: &Product,
+            _: &ProductChange,
+        ) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn set_archived(&self, _: &ProductChange) -> Result<bool, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn product_changes(&self, _: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn clear_discount(
+            &self,
+            _: &ProductId,
+            _: Instant,
+            _: Option<&Actor>,
+        ) -> Result<Option<DiscountId>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn list_discounts(&self, _: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn list_coupons(&self, _: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
+        fn coupon(&self, _: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
     }
 
     fn add_20(
@@ -178,16 +278,27 @@ mod tests {
         product: ProductId,
         attempts: u32,
     ) -> Result<StockAdjusted, AppError> {
+        add_20_expecting(store, product, attempts, None)
+    }
+
+    fn add_20_expecting(
+        store: &StaleStore,
+        product: ProductId,
+        attempts: u32,
+        expected_version: Option<i64>,
+    ) -> Result<StockAdjusted, AppError> {
         let clock = FixedClock(Instant::parse("at", "2025-01-02").unwrap());
         let retry = RetryPolicy {
             attempts,
             base_delay: Duration::ZERO,
             max_delay: Duration::ZERO,
+            time_budget: None,
         };
         Catalog::new(store, &clock, retry).adjust_stock(AdjustStock {
             product_id: product,
             change: StockChange::parse("c", "+20").unwrap(),
             reason: None,
+            expected_version,
         })
     }
 
@@ -217,5 +328,34 @@ mod tests {
         assert_eq!(err, Some(AppError::Conflict { attempts: 4 }));
         assert_eq!(*store.attempted_versions.borrow(), vec![2, 2, 2, 2]);
         assert_eq!(store.events.borrow().len(), 2);
+    }
+
+    #[test]
+    fn a_lost_race_with_an_expected_version_is_refused_not_applied_on_top() {
+        let (store, product) = StaleStore::raced(1);
+        let err = add_20_expecting(&store, product, 5, Some(1)).err().unwrap();
+        let AppError::Rejected { code, message } = err else {
+            panic!("expected a rejection, got {err:?}");
+        };
+        assert_eq!(code, "version_mismatch");
+        assert!(message.contains("at version 2"), "{message}");
+        // One write was tried (and lost); nothing was written after the re-read.
+        assert_eq!(*store.attempted_versions.borrow(), vec![2]);
+        assert_eq!(store.events.borrow().len(), 2);
+    }
+
+    #[test]
+    fn the_expected_version_applies_when_it_is_current() {
+        let (store, product) = StaleStore::raced(0);
+        let adjusted = add_20_expecting(&store, product.clone(), 5, Some(2)).unwrap();
+        assert_eq!(adjusted.event.version, 3);
+        let err = add_20_expecting(&store, product, 5, Some(2)).err().unwrap();
+        assert!(matches!(
+            err,
+            AppError::Rejected {
+                code: "version_mismatch",
+                ..
+            }
+        ));
     }
 }

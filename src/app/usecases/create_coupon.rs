@@ -1,6 +1,7 @@
 use super::{random_bits, Catalog};
 use crate::app::error::AppError;
 use crate::app::ports::StoreError;
+use crate::app::retry::{self, AttemptError};
 use crate::domain::{Coupon, CouponCode, CouponId, CustomerId, Instant, Percentage, Window};
 
 pub struct CreateCoupon {
@@ -50,11 +51,22 @@ impl Catalog<'_> {
                 window,
                 is_active: true,
                 created_at: now,
+                actor: self.actor(),
+                deactivated: None,
             };
-            match self.store.create_coupon(&coupon) {
+            // A conflict (the same code written on another node of a Galera
+            // cluster at the same moment fails certification) is retried:
+            // the retry then sees the other coupon and reports the code as
+            // taken.
+            let written =
+                retry::on_conflict(&self.retry, || match self.store.create_coupon(&coupon) {
+                    Ok(()) => Ok(Ok(())),
+                    Err(e @ StoreError::DuplicateCouponCode(_)) => Ok(Err(e)),
+                    Err(e) => Err(AttemptError::from(e)),
+                })?;
+            match written.value {
                 Ok(()) => return Ok(coupon),
-                Err(e @ StoreError::DuplicateCouponCode(_)) => last_error = Some(e),
-                Err(e) => return Err(e.into()),
+                Err(e) => last_error = Some(e),
             }
         }
         Err(last_error.expect("at least one draw").into())

@@ -1,5 +1,6 @@
 use super::{random_bits, Catalog};
 use crate::app::error::AppError;
+use crate::app::retry::{self, AttemptError};
 use crate::domain::{
     Description, EventId, Money, Product, ProductId, ProductName, Quantity, StockEvent,
 };
@@ -28,14 +29,24 @@ impl Catalog<'_> {
             price: input.price,
             created_at: now,
             updated_at: now,
+            archived_at: None,
+            actor: self.actor(),
         };
         let opening = StockEvent::opening(
             EventId::generate(now, random_bits()),
             product.id.clone(),
             input.stock,
             now,
-        );
-        self.store.create_product(&product, &opening)?;
+        )
+        .by(self.actor());
+        // Writers on different nodes of a Galera cluster can take the same
+        // position (the lock they take turns on is local to a node): the
+        // loser's transaction is rolled back as a conflict (a certification
+        // failure, or a duplicate position once the winner's write has
+        // reached its node) and is retried with the same ids.
+        retry::on_conflict(&self.retry, || {
+            Ok::<_, AttemptError>(self.store.create_product(&product, &opening)?)
+        })?;
         Ok(CreatedProduct {
             product,
             stock: opening.total_after_change,

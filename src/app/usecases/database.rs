@@ -8,7 +8,17 @@ impl Catalog<'_> {
         Ok(self.store.migrate()?)
     }
 
+    /// What every other command does first: see `CatalogStore::prepare`.
+    pub fn prepare(&self) -> Result<Vec<i64>, AppError> {
+        Ok(self.store.prepare()?)
+    }
+
     pub fn database_status(&self) -> Result<StoreStatus, AppError> {
         Ok(self.store.status()?)
+    }
+
+    /// See `CatalogStore::tls_version`.
+    pub fn connection_tls(&self) -> Result<Option<String>, AppError> {
+        Ok(self.store.tls_version()?)
     }
 }

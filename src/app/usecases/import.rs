@@ -1,8 +1,13 @@
+//! Bulk import: rows from a file, checked by the same rules as the
+//! single-row commands, written in one transaction.
+
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use super::{Catalog, MonotonicBits};
-use crate::app::error::AppError;
-use crate::app::ports::{ImportAborted, ImportCounts, ImportItem};
+use crate::app::error::{AppError, RowError};
+use crate::app::ports::{ImportAborted, ImportCounts, ImportItem, StoreError};
+use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
 use crate::domain::*;
 
@@ -31,42 +36,139 @@ pub struct CouponRow {
     pub code: Option<String>,
 }
 
-/// A row to import, with the line it came from for error messages.
+/// A row to import.
 pub enum ImportRow {
     Product(ProductRow),
     Coupon(CouponRow),
+    Stock(super::import_stock::StockRow),
 }
 
 /// A row source: the file's rows in order, each numbered by its line; a row
 /// that cannot even be read (bad JSON, wrong columns) is an error.
-pub type RowSource<'a> = dyn Iterator<Item = (u64, Result<ImportRow, DomainError>)> + 'a;
+pub type RowSource<'a> = dyn Iterator<Item = (u64, Result<ImportRow, RowError>)> + 'a;
+
+/// A row handed to the store: the line it came from and what it became, so
+/// that a script can map its input to the new ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedRow {
+    pub line: u64,
+    pub id: String,
+    /// The coupon's code (given or generated); `None` for a product.
+    pub code: Option<String>,
+}
+
+/// Where an import's rows come from: called once per attempt (counting
+/// from 1) for the whole input, or `None` when it cannot be read again
+/// (standard input already consumed).
+pub type OpenRows<'a> = dyn FnMut(u32) -> Result<Option<Box<RowSource<'static>>>, AppError> + 'a;
 
 impl Catalog<'_> {
     /// Imports rows in one transaction, applying the same rules as the
     /// single-row commands: the first bad row (reported with its line) stops
-    /// the import and nothing is written.
-    pub fn import(&self, rows: &mut RowSource<'_>) -> Result<ImportCounts, AppError> {
+    /// the import and nothing is written. `imported` hears of every row as it
+    /// goes to the store, with the attempt it belongs to; only the last
+    /// attempt's rows are worth keeping, once this returns `Ok`.
+    ///
+    /// A conflict (another writer took a product's position first; a failed
+    /// certification on a Galera cluster) rolls the whole import back: it
+    /// is tried again from the first row, with new ids, as long as `open`
+    /// can read the input again.
+    pub fn import(
+        &self,
+        open: &mut OpenRows<'_>,
+        imported: &mut dyn FnMut(u32, ImportedRow),
+    ) -> Result<ImportCounts, AppError> {
+        let mut attempt = 0;
+        let outcome = retry::on_conflict(&self.retry, || {
+            attempt += 1;
+            let Some(mut rows) = open(attempt)? else {
+                return Err(AttemptError::Fatal(AppError::Conflict {
+                    attempts: attempt - 1,
+                }));
+            };
+            match self.import_rows(&mut rows, &mut |row| imported(attempt, row)) {
+                Err(AppError::Conflict { .. }) => Err(AttemptError::Conflict(
+                    StoreError::Conflict("the import lost a race".into()),
+                )),
+                other => other.map_err(AttemptError::Fatal),
+            }
+        })?;
+        Ok(outcome.value)
+    }
+
+    fn import_rows(
+        &self,
+        rows: &mut RowSource<'_>,
+        imported: &mut dyn FnMut(ImportedRow),
+    ) -> Result<ImportCounts, AppError> {
         let now = self.clock.now();
+        let actor = self.actor();
         let failure: RefCell<Option<AppError>> = RefCell::new(None);
         let mut ids = MonotonicBits::new();
+        // The line of every coupon code so far (by its case-free key): a
+        // duplicate is reported with both lines, and one the database already
+        // has with its own line, whatever order the store writes in.
+        let codes: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
         let mut items = rows.map(|(line, row)| {
-            let item = row.and_then(|row| match row {
-                ImportRow::Product(p) => product_item(p, now, &mut ids),
-                ImportRow::Coupon(c) => coupon_item(c, now, &mut ids),
+            let item = row.and_then(|row| {
+                Ok(match row {
+                    ImportRow::Product(p) => product_item(p, now, &mut ids, &actor)?,
+                    ImportRow::Coupon(c) => coupon_item(c, now, &mut ids, &actor)?,
+                    ImportRow::Stock(_) => {
+                        return Err(RowError::Unreadable(
+                            "a stock row: stock changes are imported by `import stock`".into(),
+                        ))
+                    }
+                })
             });
-            item.map_err(|e| {
-                *failure.borrow_mut() = Some(AppError::InvalidRow { line, source: e });
+            let stop = |error| {
+                *failure.borrow_mut() = Some(error);
                 ImportAborted
-            })
+            };
+            let item = item.map_err(|source| stop(AppError::InvalidRow { line, source }))?;
+            let (id, code) = match &item {
+                ImportItem::Product { product, .. } => (product.id.as_str().to_owned(), None),
+                ImportItem::Coupon(coupon) => {
+                    if let Some(first) = codes.borrow_mut().insert(coupon.code.key(), line) {
+                        return Err(stop(duplicate_code(
+                            line,
+                            &coupon.code,
+                            &format!("repeats the code on line {first}"),
+                        )));
+                    }
+                    let code = coupon.code.as_str().to_owned();
+                    (coupon.id.as_str().to_owned(), Some(code))
+                }
+            };
+            imported(ImportedRow { line, id, code });
+            Ok(item)
         });
-        let outcome = self.store.import(&mut items)?;
+        let outcome = self.store.import(&mut items);
+        drop(items);
         match (outcome, failure.into_inner()) {
-            (Some(counts), None) => Ok(counts),
+            (Ok(Some(counts)), None) => Ok(counts),
             (_, Some(error)) => Err(error),
-            (None, None) => Err(AppError::Internal(
+            (Err(StoreError::DuplicateCouponCode(raw)), None) => {
+                let code = CouponCode::parse("code", &raw).map_err(AppError::from)?;
+                let line = codes.borrow().get(&code.key()).copied().unwrap_or(0);
+                Err(duplicate_code(line, &code, "already exists"))
+            }
+            (Err(e), None) => Err(e.into()),
+            (Ok(None), None) => Err(AppError::Internal(
                 "the import was rolled back without a reason".into(),
             )),
         }
+    }
+}
+
+/// A taken code: a state the file cannot be imported into (exit 4), named
+/// by its line; the message suggests nothing `import` cannot do.
+fn duplicate_code(line: u64, code: &CouponCode, what: &str) -> AppError {
+    AppError::Rejected {
+        code: "duplicate_coupon_code",
+        message: format!(
+            "line {line}: coupon code {code} {what} (codes are unique regardless of case); nothing was imported"
+        ),
     }
 }
 
@@ -81,6 +183,7 @@ fn product_item(
     row: ProductRow,
     now: Instant,
     ids: &mut MonotonicBits,
+    actor: &Option<Actor>,
 ) -> Result<ImportItem, DomainError> {
     let product = Product {
         id: ProductId::generate(now, ids.next()),
@@ -92,6 +195,8 @@ fn product_item(
         price: Money::parse_price("price", &row.price)?,
         created_at: now,
         updated_at: now,
+        archived_at: None,
+        actor: actor.clone(),
     };
     let stock = optional(row.stock.as_deref(), |r| Quantity::parse("stock", r))?
         .unwrap_or_else(Quantity::zero);
@@ -100,7 +205,8 @@ fn product_item(
         product.id.clone(),
         stock,
         now,
-    )];
+    )
+    .by(actor.clone())];
     for raw in &row.stock_changes {
         let change = StockChange::parse("stock_changes", raw)?;
         let last = events.last().expect("the opening event");
@@ -125,6 +231,8 @@ fn product_item(
                 window: Window::new(from, until, "discount_until")?,
                 is_active: true,
                 created_at: now,
+                actor: actor.clone(),
+                deactivated: None,
             })
         }
     };
@@ -139,6 +247,7 @@ fn coupon_item(
     row: CouponRow,
     now: Instant,
     ids: &mut MonotonicBits,
+    actor: &Option<Actor>,
 ) -> Result<ImportItem, DomainError> {
     let code = match row.code.as_deref() {
         Some(raw) => CouponCode::parse("code", raw)?,
@@ -156,5 +265,7 @@ fn coupon_item(
         window: Window::new(from, Instant::parse("valid_to", &row.valid_to)?, "valid_to")?,
         is_active: true,
         created_at: now,
+        actor: actor.clone(),
+        deactivated: None,
     }))
 }

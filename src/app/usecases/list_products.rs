@@ -3,7 +3,7 @@ use crate::app::error::AppError;
 use crate::app::ports::{PageStart, ProductListing, ProductQuery};
 use crate::app::pricing::{price_at, PriceBreakdown};
 use crate::domain::text::fold_case;
-use crate::domain::{Discount, Instant, Product};
+use crate::domain::{Discount, Instant, Money, Product};
 
 pub struct ListProducts {
     /// Substring the name must contain, compared without case.
@@ -13,10 +13,14 @@ pub struct ListProducts {
     pub page_size: u32,
     /// When to price the products; now if `None`.
     pub at: Option<Instant>,
+    /// List archived products too.
+    pub include_archived: bool,
 }
 
 pub struct ProductSummary {
     pub product: Product,
+    /// The price in force at the listing instant.
+    pub price: Money,
     pub stock: i64,
     pub discount: Option<Discount>,
     pub pricing: PriceBreakdown,
@@ -35,6 +39,7 @@ impl Catalog<'_> {
             name_contains: input.name_contains.as_deref().map(fold_case),
             start: PageStart::Offset(skip),
             limit: input.page_size,
+            include_archived: input.include_archived,
         };
         let rows = self.store.list_products(&query, at)?;
         Ok(rows.into_iter().map(|row| summarize(row, at)).collect())
@@ -47,6 +52,7 @@ impl Catalog<'_> {
         &self,
         name_contains: Option<&str>,
         at: Option<Instant>,
+        include_archived: bool,
         sink: &mut dyn FnMut(ProductSummary) -> Result<(), AppError>,
     ) -> Result<u64, AppError> {
         let at = at.unwrap_or_else(|| self.clock.now());
@@ -54,6 +60,7 @@ impl Catalog<'_> {
             name_contains: name_contains.map(fold_case),
             start: PageStart::After(0),
             limit: STREAM_PAGE,
+            include_archived,
         };
         let mut count = 0;
         loop {
@@ -78,7 +85,8 @@ pub const STREAM_PAGE: u32 = 1_000;
 
 fn summarize(row: ProductListing, at: Instant) -> ProductSummary {
     ProductSummary {
-        pricing: price_at(row.product.price, row.discount.as_ref(), None, at),
+        pricing: price_at(row.price, row.discount.as_ref(), None, at),
+        price: row.price,
         product: row.product,
         stock: row.stock,
         discount: row.discount,

@@ -2,33 +2,55 @@
 //! calls them, the stores serve them.
 
 mod adjust_stock;
+mod catalog_lifecycle;
 mod create_coupon;
 mod create_product;
 mod database;
 mod deactivate_coupon;
 mod import;
+mod import_stock;
 mod list_products;
+mod once;
 mod set_discount;
 mod show_product;
 mod stock_history;
+mod stock_log;
+mod verify_ledgers;
 
 pub use adjust_stock::{AdjustStock, StockAdjusted};
+pub use catalog_lifecycle::{
+    Archived, DiscountSet, ListCoupons, ListDiscounts, ProductHistory, UpdateProduct,
+};
 pub use create_coupon::CreateCoupon;
 pub use create_product::{CreateProduct, CreatedProduct};
-pub use import::{CouponRow, ImportRow, ProductRow, RowSource};
+pub use import::{CouponRow, ImportRow, ImportedRow, OpenRows, ProductRow, RowSource};
+pub use import_stock::{StockImportCounts, StockRow};
 pub use list_products::{ListProducts, ProductSummary};
+pub use once::{Keyed, Once};
 pub use set_discount::SetDiscount;
 pub use show_product::{ProductView, ShowProduct};
+pub use stock_log::StockLog;
+pub use verify_ledgers::LedgerSummary;
 
 use super::ports::{CatalogStore, Clock};
 use super::retry::RetryPolicy;
+use crate::domain::Actor;
 
-/// The use cases' shared context: the store, the clock and the retry policy
-/// the composition root chose.
+/// The use cases' shared context: the store, the clock, the retry policy
+/// and the actor the composition root chose.
+///
+/// Who acts is part of the session, like the clock: one command, one actor.
+/// The use cases stamp it on every row they hand the store (a field of the
+/// entity, or an argument of the update), rather than the store being opened
+/// with it, so that a store stays a plain translator of the data it is given,
+/// the port's contract says exactly what is recorded, and the contract suite
+/// can check it row by row.
+#[derive(Clone)]
 pub struct Catalog<'a> {
     store: &'a dyn CatalogStore,
     clock: &'a dyn Clock,
     retry: RetryPolicy,
+    actor: Option<Actor>,
 }
 
 impl<'a> Catalog<'a> {
@@ -37,7 +59,18 @@ impl<'a> Catalog<'a> {
             store,
             clock,
             retry,
+            actor: None,
         }
+    }
+
+    /// Records `actor` on every row this catalog writes.
+    pub fn with_actor(mut self, actor: Actor) -> Self {
+        self.actor = Some(actor);
+        self
+    }
+
+    fn actor(&self) -> Option<Actor> {
+        self.actor.clone()
     }
 }
 

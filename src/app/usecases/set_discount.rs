@@ -4,6 +4,8 @@ use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
 use crate::domain::{Discount, DiscountId, Instant, Percentage, ProductId, Window};
 
+use super::DiscountSet;
+
 pub struct SetDiscount {
     pub product_id: ProductId,
     pub percentage: Percentage,
@@ -14,8 +16,9 @@ pub struct SetDiscount {
 }
 
 impl Catalog<'_> {
-    /// Sets the product's discount, replacing (deactivating) any active one.
-    pub fn set_discount(&self, input: SetDiscount) -> Result<Discount, AppError> {
+    /// Sets the product's discount, replacing (deactivating) any active one,
+    /// and says which one it replaced.
+    pub fn set_discount(&self, input: SetDiscount) -> Result<DiscountSet, AppError> {
         let now = self.clock.now();
         let from = input.from.unwrap_or(now);
         let until = input
@@ -28,12 +31,15 @@ impl Catalog<'_> {
             window: Window::new(from, until, "--until")?,
             is_active: true,
             created_at: now,
+            actor: self.actor(),
+            deactivated: None,
         };
         // Two operators setting a discount on one product at once collide on
         // "one active discount"; the loser retries and replaces the winner's.
-        retry::on_conflict(&self.retry, || {
+        let replaced = retry::on_conflict(&self.retry, || {
             Ok::<_, AttemptError>(self.store.replace_discount(&discount)?)
-        })?;
-        Ok(discount)
+        })?
+        .value;
+        Ok(DiscountSet { discount, replaced })
     }
 }

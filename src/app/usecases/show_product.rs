@@ -31,7 +31,7 @@ impl Catalog<'_> {
             })?;
         Ok(ProductView {
             pricing: price_at(
-                details.product.price,
+                details.price,
                 details.discount.as_ref(),
                 details.coupon.as_ref(),
                 at,

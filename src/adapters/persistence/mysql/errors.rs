@@ -4,32 +4,20 @@ use std::io::ErrorKind;
 
 use ::mysql::{DriverError, Error};
 
+pub use crate::adapters::persistence::refusals::Context;
+use crate::adapters::persistence::refusals::{store_error, Refusal};
 use crate::app::ports::StoreError;
-
-/// What the failing call was doing: the same MySQL code means different
-/// things to different operations (a duplicate key is a lost race for a stock
-/// append but a taken code for a coupon; a lock wait timeout is a retryable
-/// conflict for an append but "locked" for anything else).
-#[derive(Debug, Clone, Copy)]
-pub enum Context<'a> {
-    /// Connecting to the server at this (masked) location.
-    Connect(&'a str),
-    Read,
-    Write,
-    /// Appending to the ledger of this product.
-    AppendEvent(&'a str),
-    /// A write whose product must exist and which races other writers of it.
-    WriteForProduct(&'a str),
-    CreateCoupon(&'a str),
-    Migrate,
-}
 
 /// Server error numbers milly tells apart (see the MySQL and MariaDB error
 /// references; both servers share these).
-mod code {
+pub mod code {
     pub const CON_COUNT: u16 = 1040;
     pub const DB_ACCESS_DENIED: u16 = 1044;
     pub const ACCESS_DENIED: u16 = 1045;
+    /// "WSREP has not yet prepared node for application use": a Galera node
+    /// outside the primary component (cut off from the cluster's majority)
+    /// or still joining.
+    pub const WSREP_NOT_READY: u16 = 1047;
     pub const BAD_DB: u16 = 1049;
     pub const TABLE_EXISTS: u16 = 1050;
     pub const SERVER_SHUTDOWN: u16 = 1053;
@@ -93,11 +81,31 @@ pub fn is_missing_table(e: &Error) -> bool {
     matches!(e, Error::MySqlError(server) if server.code == code::NO_SUCH_TABLE)
 }
 
+/// The error number of a refusal that waiting resolves (a taken key, a
+/// deadlock or failed certification, a lock wait that ran out), for the
+/// few places that wait for their turn themselves rather than report it.
+pub fn refused_with(e: &Error) -> Option<u16> {
+    match e {
+        Error::MySqlError(server)
+            if matches!(
+                server.code,
+                code::DUP_ENTRY | code::DEADLOCK | code::LOCK_WAIT_TIMEOUT
+            ) =>
+        {
+            Some(server.code)
+        }
+        _ => None,
+    }
+}
+
 pub fn map_err(e: Error, context: Context<'_>, secrets: &Secrets) -> StoreError {
     match &e {
         Error::MySqlError(server) => {
             let detail = secrets.scrub(&format!("{} ({})", server.message, server.code));
             server_error(server.code, detail, context)
+        }
+        _ if tls_failure(&e).is_some() => {
+            connection_failed(secrets.scrub(&tls_failure(&e).unwrap_or_default()), context)
         }
         // The socket's read or write timeout ran out.
         _ if timed_out(&e) =>
@@ -109,6 +117,12 @@ pub fn map_err(e: Error, context: Context<'_>, secrets: &Secrets) -> StoreError 
             )
         }
         Error::IoError(io) => connection_failed(secrets.scrub(&io.to_string()), context),
+        Error::TlsError(tls) => connection_failed(
+            secrets.scrub(&format!(
+                "cannot set up TLS (does ssl-ca hold PEM certificates?): {tls}"
+            )),
+            context,
+        ),
         Error::CodecError(codec) => connection_failed(secrets.scrub(&codec.to_string()), context),
         Error::DriverError(
             DriverError::Params(_)
@@ -131,57 +145,100 @@ pub fn map_err(e: Error, context: Context<'_>, secrets: &Secrets) -> StoreError 
     }
 }
 
-/// Whether the socket's timeout is behind a driver error: reported as an
-/// I/O error, or inside a codec error when it happens during the handshake.
-fn timed_out(e: &Error) -> bool {
-    let io = match e {
+/// The I/O error behind a driver error: reported as such, or inside a codec
+/// error when it happens during the handshake.
+fn io_error(e: &Error) -> Option<&std::io::Error> {
+    match e {
         Error::IoError(io) => Some(io),
         Error::CodecError(codec) => {
             std::error::Error::source(codec).and_then(|s| s.downcast_ref::<std::io::Error>())
         }
         _ => None,
-    };
-    io.is_some_and(|io| matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
+    }
 }
 
-/// The server cannot be reached or stopped answering: no write can be
-/// assumed to have happened, and nothing here can fix it.
+/// Whether the socket's timeout is behind a driver error.
+fn timed_out(e: &Error) -> bool {
+    io_error(e).is_some_and(|io| matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
+}
+
+/// What went wrong in the TLS handshake, if that is what failed: rustls
+/// reports a refused certificate or a failed negotiation as an I/O error of
+/// kind `InvalidData` carrying its own error (the codec's errors never take
+/// that form). The certificate checks get a hint at the URL option behind
+/// them.
+fn tls_failure(e: &Error) -> Option<String> {
+    let io = io_error(e).filter(|io| io.kind() == ErrorKind::InvalidData)?;
+    let cause = io.get_ref()?.to_string();
+    let hint = if cause.contains("UnknownIssuer") || cause.contains("BadSignature") {
+        " (the server's certificate is not signed by a CA in ssl-ca, nor by a public one)"
+    } else if cause.contains("NotValidForName") || cause.contains("not valid for name") {
+        " (the server's certificate does not name the host of the URL; ssl-mode=verify_identity requires it)"
+    } else if cause.contains("Expired") || cause.contains("NotValidYet") {
+        " (the server's certificate is outside its validity period)"
+    } else {
+        ""
+    };
+    Some(format!("the TLS handshake failed: {cause}{hint}"))
+}
+
+/// The server cannot be reached or stopped answering, and nothing here can
+/// fix it. Once a write or its commit was sent, the server may have applied
+/// it before the connection went: the outcome is unknown, and the command
+/// line says how to find out.
 fn connection_failed(detail: String, context: Context<'_>) -> StoreError {
-    StoreError::Unavailable(match context {
-        Context::Connect(location) => format!("cannot connect to {location}: {detail}"),
-        _ => format!("lost the connection to the MySQL server: {detail}"),
-    })
+    use Context::*;
+    match context {
+        Connect(location) => {
+            StoreError::Unavailable(format!("cannot connect to {location}: {detail}"))
+        }
+        // A write (or its commit) was sent: the server may have applied it
+        // before the connection went.
+        Write | AppendEvent(_) | WriteForProduct(_) | CreateCoupon(_) => {
+            StoreError::OutcomeUnknown(format!(
+                "lost the connection to the MySQL server: {detail}; the change may have been applied"
+            ))
+        }
+        Read | Migrate => StoreError::Unavailable(format!(
+            "lost the connection to the MySQL server: {detail}"
+        )),
+    }
 }
 
 fn server_error(number: u16, detail: String, context: Context<'_>) -> StoreError {
     use code::*;
     use Context::*;
-    match (number, context) {
-        (DUP_ENTRY, AppendEvent(_)) => StoreError::Conflict(detail),
-        (DUP_ENTRY, CreateCoupon(code)) => StoreError::DuplicateCouponCode(code.to_owned()),
-        // Two `discount set` for one product racing past each other hit the
-        // one-active-discount index: a conflict to retry.
-        (DUP_ENTRY, WriteForProduct(_)) => StoreError::Conflict(detail),
+    let refusal = match number {
+        DUP_ENTRY => Some(Refusal::Duplicate),
+        NO_REFERENCED_ROW | NO_REFERENCED_ROW_2 => Some(Refusal::MissingParent),
+        LOCK_WAIT_TIMEOUT => Some(Refusal::LockTimeout),
         // InnoDB rolled the whole transaction back: nothing was written.
-        (DEADLOCK, _) => StoreError::Conflict(detail),
-        (LOCK_WAIT_TIMEOUT, AppendEvent(_) | WriteForProduct(_)) => StoreError::Conflict(detail),
-        (LOCK_WAIT_TIMEOUT, _) => StoreError::Unavailable(
-            "the database is locked by another session and stayed locked past the lock timeout (--lock-timeout-ms); try again later".into(),
-        ),
-        (NO_REFERENCED_ROW | NO_REFERENCED_ROW_2, AppendEvent(id) | WriteForProduct(id)) => {
-            StoreError::ProductNotFound(id.to_owned())
-        }
-        (TABLE_EXISTS, Migrate) => StoreError::Unavailable(format!(
-            "cannot create milly's tables: {detail}; the database holds a table that milly has not recorded creating (another application's, or left by an interrupted migration): give milly an empty database, or drop that table if milly created it"
-        )),
+        DEADLOCK => Some(Refusal::RolledBack),
+        TABLE_EXISTS => Some(Refusal::TableExists),
+        _ => None,
+    };
+    if let Some(refusal) = refusal {
+        return store_error(refusal, context, detail);
+    }
+    match (number, context) {
         (
-            ACCESS_DENIED | DB_ACCESS_DENIED | BAD_DB | CON_COUNT | HOST_IS_BLOCKED
-            | HOST_NOT_PRIVILEGED | TOO_MANY_USER_CONNECTIONS | USER_LIMIT_REACHED
-            | NOT_SUPPORTED_AUTH_MODE | MUST_CHANGE_PASSWORD,
+            ACCESS_DENIED
+            | DB_ACCESS_DENIED
+            | BAD_DB
+            | CON_COUNT
+            | HOST_IS_BLOCKED
+            | HOST_NOT_PRIVILEGED
+            | TOO_MANY_USER_CONNECTIONS
+            | USER_LIMIT_REACHED
+            | NOT_SUPPORTED_AUTH_MODE
+            | MUST_CHANGE_PASSWORD,
             Connect(location),
         ) => StoreError::Unavailable(format!("cannot connect to {location}: {detail}")),
         (
-            ACCESS_DENIED | DB_ACCESS_DENIED | TABLE_ACCESS_DENIED | COLUMN_ACCESS_DENIED
+            ACCESS_DENIED
+            | DB_ACCESS_DENIED
+            | TABLE_ACCESS_DENIED
+            | COLUMN_ACCESS_DENIED
             | SPECIFIC_ACCESS_DENIED,
             _,
         ) => StoreError::Unavailable(format!(
@@ -190,6 +247,9 @@ fn server_error(number: u16, detail: String, context: Context<'_>) -> StoreError
         (SERVER_SHUTDOWN | CONNECTION_KILLED | SERVER_GONE | SERVER_LOST, _) => {
             connection_failed(detail, context)
         }
+        (WSREP_NOT_READY, _) => StoreError::Unavailable(format!(
+            "the Galera node is not ready: it is not part of the cluster's primary component, or is still joining ({detail}); use another node, or try again once the cluster has recovered"
+        )),
         (READ_ONLY_OPTION | READ_ONLY_TRANSACTION | READ_ONLY_MODE, _) => {
             StoreError::Unavailable(format!("the database is read-only: {detail}"))
         }
@@ -233,7 +293,27 @@ mod tests {
             StoreError::Conflict(_)
         ));
         assert!(matches!(
+            map_err(dup(), Context::Write, &none),
+            StoreError::Conflict(_)
+        ));
+        assert!(matches!(
             map_err(server(code::LOCK_WAIT_TIMEOUT, "x"), Context::Write, &none),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            map_err(
+                server(code::LOCK_WAIT_TIMEOUT, "x"),
+                Context::AppendEvent("P"),
+                &none
+            ),
+            StoreError::Conflict(_)
+        ));
+        assert!(matches!(
+            map_err(
+                server(code::LOCK_WAIT_TIMEOUT, "x"),
+                Context::WriteForProduct("P1"),
+                &none
+            ),
             StoreError::Unavailable(_)
         ));
         assert_eq!(
@@ -244,6 +324,25 @@ mod tests {
             ),
             StoreError::ProductNotFound("P1".into())
         );
+    }
+
+    #[test]
+    fn a_galera_node_outside_the_primary_component_is_unavailable() {
+        let none = Secrets::new([None]);
+        for context in [Context::Read, Context::Write, Context::Migrate] {
+            let e = map_err(
+                server(code::WSREP_NOT_READY, "WSREP has not yet prepared node"),
+                context,
+                &none,
+            );
+            let StoreError::Unavailable(message) = e else {
+                panic!("{e:?}")
+            };
+            assert!(
+                message.starts_with("the Galera node is not ready"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

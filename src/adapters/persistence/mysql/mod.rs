@@ -14,36 +14,47 @@
 //! own. (A server logging the binlog in STATEMENT format refuses writes at
 //! this level; MIXED and ROW, the defaults, accept them.)
 
+mod connect;
 mod errors;
+mod ledgers;
+mod lifecycle;
 mod rows;
 mod schema;
+mod stock_batch;
+mod tls;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use ::mysql::prelude::Queryable;
-use ::mysql::{Conn, Opts, OptsBuilder, Row, Transaction, TxOpts, Value};
+use ::mysql::{Conn, OptsBuilder, Row, Value};
 
+use crate::adapters::persistence::decode::{self, Columns};
+use crate::adapters::persistence::import::{self, ImportWriter};
+use crate::adapters::persistence::paging::PagePlan;
 use crate::adapters::persistence::url::MysqlUrl;
 use crate::adapters::persistence::StoreSettings;
 use crate::app::ports::{
-    CatalogStore, ImportAborted, ImportCounts, ImportItem, PageStart, ProductDetails,
-    ProductListing, ProductQuery, StoreError, StoreStatus,
+    CatalogStore, CouponQuery, DiscountQuery, ImportAborted, ImportCounts, ImportItem, LedgerScan,
+    LogQuery, LoggedEvent, ProductDetails, ProductListing, ProductQuery, RecordedRequest,
+    StockBatch, StoreError, StoreStatus,
 };
 use crate::domain::{
-    Coupon, CouponCode, CustomerId, Discount, Instant, Product, ProductId, StockEvent,
+    Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey, Instant, Product,
+    ProductChange, ProductId, StockEvent,
 };
 use errors::{map_err, Context, Secrets};
-use schema::MigrationLock;
+use rows::MysqlRow;
+use schema::Upgrade;
 
-/// How long to wait for the TCP connection: a down or firewalled server
-/// fails in seconds, never hangs.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// Added to the lock timeout to bound every read and write on the socket: a
-/// statement may legitimately wait that long for a lock, but a server that
-/// accepted the connection and then went silent must not hang milly forever.
-const IO_TIMEOUT_MARGIN: Duration = Duration::from_secs(30);
+/// The socket's read and write timeout beyond the lock timeout: a statement
+/// may legitimately wait that long for a lock, but a server that went
+/// silent after connecting must not hold milly longer than the lock timeout
+/// and the connect timeout together (DESIGN.md, "bounded waits").
+fn io_timeout(settings: &StoreSettings, lock_wait_secs: u64) -> Duration {
+    Duration::from_secs(lock_wait_secs) + settings.connect_timeout
+}
 
 /// Strict: a value that does not fit is an error, never silently clipped;
 /// and a table is InnoDB or is not created at all.
@@ -56,40 +67,35 @@ pub struct MysqlStore {
     conn: RefCell<Conn>,
     /// The URL with its password masked, for `db status` and messages.
     location: String,
-    /// Names the migration lock, which is server-wide.
+    /// The database's name, for messages.
     database: String,
-    /// `--lock-timeout-ms` in whole seconds, as InnoDB and GET_LOCK count it.
-    lock_wait_secs: u64,
+    /// `--lock-timeout-ms`: the longest wait for the migration lease.
+    lock_wait: Duration,
     secrets: Secrets,
+    /// Whether a unit of work is open: methods then join its transaction.
+    in_unit: Cell<bool>,
+    /// Roll back instead of committing (see [`MysqlStore::end_transaction`]).
+    dry_run: bool,
 }
 
 impl MysqlStore {
     pub fn open(url: &MysqlUrl, settings: &StoreSettings) -> Result<Self, StoreError> {
         let location = url.masked();
-        let opts = Opts::from_url(url.expose()).map_err(|e| {
-            map_err(
-                e.into(),
-                Context::Connect(&location),
-                &Secrets::new([url.password()]),
-            )
-        })?;
-        let secrets = Secrets::new([url.password(), opts.get_pass()]);
-        let database = match opts.get_db_name() {
-            Some(name) if !name.is_empty() => name.to_owned(),
-            _ => {
-                return Err(StoreError::Unavailable(format!(
-                "{location} names no database; expected mysql://user:password@host:port/database"
-            )))
-            }
-        };
+        let secrets = Secrets::new([url.password(), url.decoded_password()]);
         let lock_wait_secs = settings.lock_timeout.as_millis().div_ceil(1000).max(1) as u64;
-        let io_timeout = Duration::from_secs(lock_wait_secs) + IO_TIMEOUT_MARGIN;
-        let opts = OptsBuilder::from_opts(opts)
+        let io_timeout = io_timeout(settings, lock_wait_secs);
+        let opts = OptsBuilder::new()
+            .ip_or_hostname(Some(url.host.clone()))
+            .tcp_port(url.port)
+            .user(url.user.clone())
+            .pass(url.decoded_password())
+            .db_name(Some(url.database.clone()))
+            .socket(url.socket.clone())
             // The driver would otherwise ask a local server for its Unix
             // socket and connect a second time: a round trip and a handshake
             // more per command, and possibly another account (user@localhost).
             .prefer_socket(false)
-            .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
+            .tcp_connect_timeout(Some(settings.connect_timeout))
             .read_timeout(Some(io_timeout))
             .write_timeout(Some(io_timeout))
             // Two statements, two round trips on every start.
@@ -100,15 +106,96 @@ impl MysqlStore {
                 ),
                 "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".to_owned(),
             ]);
-        let conn =
-            Conn::new(opts).map_err(|e| map_err(e, Context::Connect(&location), &secrets))?;
+        tls::check_ca(url)
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to {location}: {e}")))?;
+        let conn = connect::within(settings.connect_timeout, opts, url)
+            .map_err(|e| e.into_store_error(&location, url, settings, &secrets))?;
         Ok(MysqlStore {
             conn: RefCell::new(conn),
             location,
-            database,
-            lock_wait_secs,
+            database: url.database.clone(),
+            lock_wait: settings.lock_timeout,
             secrets,
+            in_unit: Cell::new(false),
+            dry_run: settings.dry_run,
         })
+    }
+
+    /// A dry run applies nothing: it returns the versions a real run would
+    /// apply, which the caller reports.
+    fn migrate_as(&self, upgrade: Upgrade) -> Result<Vec<i64>, StoreError> {
+        if self.dry_run {
+            return schema::pending(&mut self.conn.borrow_mut(), &self.secrets);
+        }
+        schema::migrate(
+            &mut self.conn.borrow_mut(),
+            self.lock_wait,
+            upgrade,
+            &self.database,
+            &self.secrets,
+        )
+    }
+
+    /// The one place where this adapter's transactions end: a method's own
+    /// or a unit of work. A store opened for a dry run rolls back instead
+    /// of committing, so a dry run keeps nothing.
+    fn end_transaction(&self, conn: &mut Conn, commit: bool) -> ::mysql::Result<()> {
+        let commit = commit && !self.dry_run;
+        conn.query_drop(if commit { "COMMIT" } else { "ROLLBACK" })
+    }
+
+    /// Runs `work` in a transaction, or inside the open unit of work. Every
+    /// transaction of this adapter starts here or in `begin_unit`, and ends
+    /// in [`Self::end_transaction`]; a failure rolls it back.
+    fn transaction<T>(
+        &self,
+        context: Context<'_>,
+        work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.borrow_mut();
+        if self.in_unit.get() {
+            return work(&mut conn);
+        }
+        conn.query_drop("START TRANSACTION")
+            .map_err(self.err(context))?;
+        match work(&mut conn) {
+            Ok(value) => {
+                self.end_transaction(&mut conn, true)
+                    .map_err(self.err(context))?;
+                Ok(value)
+            }
+            Err(e) => {
+                // Reported as the failure it is; a rollback over a lost
+                // connection is done by the server.
+                let _ = self.end_transaction(&mut conn, false);
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Self::transaction`] for work whose every failure is a driver error
+    /// read in one `context`.
+    fn write<T>(
+        &self,
+        context: Context<'_>,
+        work: impl FnOnce(&mut Conn) -> ::mysql::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.transaction(context, |conn| work(conn).map_err(self.err(context)))
+    }
+
+    /// A statement that commits on its own outside a unit of work (one
+    /// autocommit INSERT holds its locks only for itself), and joins the
+    /// unit inside one.
+    fn single<T>(
+        &self,
+        context: Context<'_>,
+        work: impl FnOnce(&mut Conn) -> ::mysql::Result<T>,
+    ) -> Result<T, StoreError> {
+        // A dry run's statement needs a transaction to roll back.
+        if self.dry_run {
+            return self.write(context, work);
+        }
+        work(&mut self.conn.borrow_mut()).map_err(self.err(context))
     }
 
     fn err<'a>(&'a self, context: Context<'a>) -> impl Fn(::mysql::Error) -> StoreError + 'a {
@@ -117,23 +204,48 @@ impl MysqlStore {
 }
 
 const PRODUCT_COLUMNS: &str =
-    "p.id, p.name, p.description, p.price_cents, p.created_at, p.updated_at";
+    "p.id, p.name, p.description, p.price_cents, p.created_at, p.updated_at, p.archived_at, p.actor";
 const EVENT_COLUMNS: &str =
-    "id, product_id, `change`, total_after_change, version, reason, created_at";
+    "id, product_id, `change`, total_after_change, version, reason, created_at, actor";
 const COUPON_COLUMNS: &str =
-    "id, user_id, code, percentage_bp, valid_from, valid_to, is_active, created_at";
+    "id, user_id, code, percentage_bp, valid_from, valid_to, is_active, created_at, \
+     actor, deactivated_at, deactivated_by";
+const DISCOUNT_COLUMNS: &str =
+    "id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at, \
+     actor, deactivated_at, deactivated_by";
+
+/// The price of product `p` in force at the instant bound three times here.
+/// A product not changed since then has its current price (the common case:
+/// no lookup); otherwise the last price set at or before it, else the price
+/// the first later change replaced, else the current price.
+const PRICE_AT: &str = "CASE WHEN p.updated_at <= ? THEN p.price_cents ELSE COALESCE(
+      (SELECT c.new_price_cents FROM product_changes c
+        WHERE c.product_id = p.id AND c.new_price_cents IS NOT NULL AND c.changed_at <= ?
+        ORDER BY c.changed_at DESC, c.seq DESC LIMIT 1),
+      (SELECT c.old_price_cents FROM product_changes c
+        WHERE c.product_id = p.id AND c.old_price_cents IS NOT NULL AND c.changed_at > ?
+        ORDER BY c.changed_at, c.seq LIMIT 1),
+      p.price_cents) END";
 
 /// The product's current stock: one backward step on the unique
 /// (product_id, version) index.
 const STOCK_SUBQUERY: &str = "(SELECT e.total_after_change FROM stock_events e
                                WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1)";
 
-/// The discount applying at the instant bound twice here. `active_product_id`
-/// is set only on the active discount, so this is one unique-key lookup.
+/// The discounts that qualify at the instant bound three times here: inside
+/// their window and on then (active, or deactivated after it). Replacing
+/// deactivates the old discount at the moment the new one is created, so of
+/// the discounts set before that instant at most one qualifies; the earliest
+/// qualifying one applies (see [`decode::first_per_product`]), so a discount
+/// set later with a window reaching back does not displace it. A plain join
+/// on the (product_id, seq) index, not a dependent subquery per product: as
+/// cheap as looking up the active discount alone.
 const APPLICABLE_DISCOUNT_JOIN: &str = "LEFT JOIN discounts d
-    ON d.active_product_id = p.id AND d.valid_from <= ? AND d.valid_to > ?";
+    ON d.product_id = p.id AND d.valid_from <= ? AND d.valid_to > ?
+   AND (d.is_active = 1 OR d.deactivated_at > ?)";
 const DISCOUNT_SELECT: &str =
-    "d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at";
+    "d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at, \
+     d.actor, d.deactivated_at, d.deactivated_by";
 
 /// An INSERT whose values come from `rows::*_values`, for one row or many.
 struct Insert {
@@ -150,27 +262,27 @@ impl Insert {
 }
 
 const PRODUCT_INSERT: Insert = Insert {
-    head: "INSERT INTO products (seq, id, name, name_folded, description, price_cents, created_at, updated_at)",
-    columns: 8,
+    head: "INSERT INTO products (seq, id, name, name_folded, description, price_cents, created_at, updated_at, archived_at, actor)",
+    columns: 10,
 };
 const EVENT_INSERT: Insert = Insert {
-    head: "INSERT INTO stock_events (id, product_id, `change`, total_after_change, version, reason, created_at)",
-    columns: 7,
+    head: "INSERT INTO stock_events (id, product_id, `change`, total_after_change, version, reason, created_at, actor)",
+    columns: 8,
 };
 const DISCOUNT_INSERT: Insert = Insert {
-    head: "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at)",
-    columns: 7,
+    head: "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at, actor, deactivated_at, deactivated_by)",
+    columns: 10,
 };
 const COUPON_INSERT: Insert = Insert {
-    head: "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at)",
-    columns: 9,
+    head: "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at, actor, deactivated_at, deactivated_by)",
+    columns: 12,
 };
 
 /// Takes the `products` row of milly_locks until the transaction ends, then
 /// returns the next free position. Writers that add products take turns
 /// here, so positions stay dense without gaps or duplicates; under READ
 /// COMMITTED the MAX read after the lock sees every earlier writer's commit.
-fn next_position(tx: &mut Transaction<'_>) -> ::mysql::Result<i64> {
+fn next_position(tx: &mut Conn) -> ::mysql::Result<i64> {
     tx.query_drop(
         "INSERT INTO milly_locks (name) VALUES ('products') ON DUPLICATE KEY UPDATE name = name",
     )?;
@@ -180,18 +292,14 @@ fn next_position(tx: &mut Transaction<'_>) -> ::mysql::Result<i64> {
 
 impl CatalogStore for MysqlStore {
     fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
-        let mut conn = self.conn.borrow_mut();
-        let mut write = || -> ::mysql::Result<()> {
-            let mut tx = conn.start_transaction(TxOpts::default())?;
-            let position = next_position(&mut tx)?;
+        self.write(Context::Write, |tx| {
+            let position = next_position(tx)?;
             tx.exec_drop(
                 PRODUCT_INSERT.sql(1),
                 rows::product_values(position, product),
             )?;
-            tx.exec_drop(EVENT_INSERT.sql(1), rows::event_values(opening))?;
-            tx.commit()
-        };
-        write().map_err(self.err(Context::Write))
+            tx.exec_drop(EVENT_INSERT.sql(1), rows::event_values(opening))
+        })
     }
 
     fn list_products(
@@ -199,45 +307,59 @@ impl CatalogStore for MysqlStore {
         query: &ProductQuery,
         at: Instant,
     ) -> Result<Vec<ProductListing>, StoreError> {
-        // Positions are dense, so without a filter "skip N" is "start after
-        // position N": a primary-key range, whatever the page number. A
-        // filter has to look at names, in position order, until the page is
+        // A filter looks at names, in position order, until the page is
         // full. LOCATE, not LIKE: the folded term is matched literally, `%`
         // and `_` included, byte for byte under the column's binary
-        // collation. The page's positions are chosen first, so the stock and
-        // discount lookups run only for the rows shown.
-        let (after, skip) = match (&query.name_contains, query.start) {
-            (None, PageStart::Offset(skip)) => (i64::try_from(skip).unwrap_or(i64::MAX), 0),
-            (Some(_), PageStart::Offset(skip)) => (0, skip),
-            (_, PageStart::After(position)) => (position, 0),
-        };
+        // collation. The page's positions are chosen first, so the stock,
+        // price and discount lookups run only for the rows shown.
+        let plan = PagePlan::of(query, || self.any_archived())?;
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq
+            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq
                FROM (SELECT seq FROM products
                       WHERE seq > ? AND (? IS NULL OR LOCATE(?, name_folded) > 0)
+                        AND (? OR archived_at IS NULL)
                       ORDER BY seq LIMIT ? OFFSET ?) page
                JOIN products p ON p.seq = page.seq
                {APPLICABLE_DISCOUNT_JOIN}
               ORDER BY p.seq"
         );
         let at = rows::datetime(at);
-        let name = query.name_contains.as_deref();
+        let (name, after, skip) = (plan.term, plan.after, plan.skip);
+        let mut params: Vec<Value> = vec![at.clone(), at.clone(), at.clone()];
+        params.extend([
+            after.into(),
+            name.into(),
+            name.into(),
+            plan.include_archived.into(),
+            query.limit.into(),
+            skip.into(),
+        ]);
+        params.extend(vec![at; 3]);
         let found: Vec<Row> = self
             .conn
             .borrow_mut()
-            .exec(sql, (after, name, name, query.limit, skip, at.clone(), at))
+            .exec(sql, params)
             .map_err(self.err(Context::Read))?;
-        found
+        const STOCK: usize = decode::PRODUCT_WIDTH;
+        const SEQ: usize = STOCK + 1 + decode::DISCOUNT_WIDTH;
+        let rows = found
             .iter()
             .map(|r| {
-                Ok(ProductListing {
-                    product: rows::product(r, 0)?,
-                    stock: rows::integer(r, 6)?,
-                    discount: rows::optional(r, 7, rows::discount)?,
-                    position: rows::integer(r, 14)?,
-                })
+                let r = MysqlRow(r);
+                let listing = ProductListing {
+                    product: decode::product(&r, 0)?,
+                    stock: r.integer(STOCK)?,
+                    discount: decode::optional(&r, STOCK + 1, decode::discount)?,
+                    position: r.integer(SEQ)?,
+                    price: decode::money(&r, SEQ + 1)?,
+                };
+                let discount_seq = (!r.is_null(SEQ + 2)?)
+                    .then(|| r.integer(SEQ + 2))
+                    .transpose()?;
+                Ok((listing, discount_seq))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(decode::first_per_product(rows))
     }
 
     fn product_details(
@@ -247,42 +369,49 @@ impl CatalogStore for MysqlStore {
         at: Instant,
     ) -> Result<Option<ProductDetails>, StoreError> {
         // One statement, so one round trip and one consistent read: the
-        // product, its stock, its discount and the customer's best coupon
-        // (none when no customer is given: `user_id = NULL` matches nothing).
+        // product, its stock, its price and discount then, and the
+        // customer's best coupon (none when no customer is given:
+        // `user_id = NULL` matches nothing).
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT},
-                    c.id, c.user_id, c.code, c.percentage_bp, c.valid_from, c.valid_to, c.is_active, c.created_at
+            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {PRICE_AT}, {DISCOUNT_SELECT},
+                    c.id, c.user_id, c.code, c.percentage_bp, c.valid_from, c.valid_to, c.is_active, c.created_at,
+                    c.actor, c.deactivated_at, c.deactivated_by
                FROM products p
                {APPLICABLE_DISCOUNT_JOIN}
                LEFT JOIN coupons c
                  ON c.seq = (SELECT b.seq FROM coupons b
-                              WHERE b.user_id = ? AND b.is_active = 1 AND b.valid_from <= ? AND b.valid_to > ?
+                              WHERE b.user_id = ? AND (b.is_active = 1 OR b.deactivated_at > ?)
+                                AND b.valid_from <= ? AND b.valid_to > ?
                               ORDER BY b.percentage_bp DESC, b.valid_to ASC, b.seq ASC LIMIT 1)
-              WHERE p.id = ?"
+              WHERE p.id = ?
+              ORDER BY d.seq LIMIT 1"
         );
         let at = rows::datetime(at);
+        // The price (3), the discount (3), then the coupon.
+        let mut params: Vec<Value> = vec![at.clone(); 6];
+        params.push(customer.map(CustomerId::as_str).into());
+        params.extend([at.clone(), at.clone(), at]);
+        params.push(id.as_str().into());
         let found: Option<Row> = self
             .conn
             .borrow_mut()
-            .exec_first(
-                sql,
-                (
-                    at.clone(),
-                    at.clone(),
-                    customer.map(CustomerId::as_str),
-                    at.clone(),
-                    at,
-                    id.as_str(),
-                ),
-            )
+            .exec_first(sql, params)
             .map_err(self.err(Context::Read))?;
+        const STOCK: usize = decode::PRODUCT_WIDTH;
+        const DISCOUNT: usize = STOCK + 2;
         found
             .map(|r| {
+                let r = MysqlRow(&r);
                 Ok(ProductDetails {
-                    product: rows::product(&r, 0)?,
-                    stock: rows::integer(&r, 6)?,
-                    discount: rows::optional(&r, 7, rows::discount)?,
-                    coupon: rows::optional(&r, 14, rows::coupon)?,
+                    product: decode::product(&r, 0)?,
+                    stock: r.integer(STOCK)?,
+                    price: decode::money(&r, STOCK + 1)?,
+                    discount: decode::optional(&r, DISCOUNT, decode::discount)?,
+                    coupon: decode::optional(
+                        &r,
+                        DISCOUNT + decode::DISCOUNT_WIDTH,
+                        decode::coupon,
+                    )?,
                 })
             })
             .transpose()
@@ -300,16 +429,11 @@ impl CatalogStore for MysqlStore {
                 (id.as_str(),),
             )
             .map_err(self.err(Context::Read))?;
-        found.map(|r| rows::event(&r, 0)).transpose()
+        found.map(|r| decode::event(&MysqlRow(&r), 0)).transpose()
     }
 
     fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
-        // A single autocommit INSERT: it holds its locks only for itself, and
-        // the unique (product_id, version) index decides the race.
-        self.conn
-            .borrow_mut()
-            .exec_drop(EVENT_INSERT.sql(1), rows::event_values(event))
-            .map_err(self.err(Context::AppendEvent(event.product_id.as_str())))
+        self.append_unless_archived(event)
     }
 
     fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
@@ -325,67 +449,28 @@ impl CatalogStore for MysqlStore {
             .map_err(self.err(Context::Read))?;
         let events = found
             .iter()
-            .map(|r| rows::event(r, 0))
+            .map(|r| decode::event(&MysqlRow(r), 0))
             .collect::<Result<Vec<_>, _>>()?;
-        // Every product has its version-1 event, so no rows means no product.
-        Ok((!events.is_empty()).then_some(events))
+        Ok(decode::ledger(events))
     }
 
-    fn replace_discount(&self, discount: &Discount) -> Result<(), StoreError> {
-        let product_id = discount.product_id.as_str();
-        let mut conn = self.conn.borrow_mut();
-        let mut write = || -> ::mysql::Result<bool> {
-            let mut tx = conn.start_transaction(TxOpts::default())?;
-            // Locking the product row makes concurrent `discount set` for one
-            // product take turns instead of colliding on the one-active
-            // index, and tells a missing product apart directly.
-            let product: Option<i64> = tx.exec_first(
-                "SELECT 1 FROM products WHERE id = ? FOR UPDATE",
-                (product_id,),
-            )?;
-            if product.is_none() {
-                return Ok(false);
-            }
-            tx.exec_drop(
-                "UPDATE discounts SET is_active = 0 WHERE active_product_id = ?",
-                (product_id,),
-            )?;
-            tx.exec_drop(DISCOUNT_INSERT.sql(1), rows::discount_values(discount))?;
-            tx.commit()?;
-            Ok(true)
-        };
-        match write().map_err(self.err(Context::WriteForProduct(product_id)))? {
-            true => Ok(()),
-            false => Err(StoreError::ProductNotFound(product_id.to_owned())),
-        }
+    fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
+        self.replace_discount_recorded(discount)
     }
 
     fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
-        self.conn
-            .borrow_mut()
-            .exec_drop(COUPON_INSERT.sql(1), rows::coupon_values(coupon))
-            .map_err(self.err(Context::CreateCoupon(coupon.code.as_str())))
+        self.single(Context::CreateCoupon(coupon.code.as_str()), |conn| {
+            conn.exec_drop(COUPON_INSERT.sql(1), rows::coupon_values(coupon))
+        })
     }
 
-    fn deactivate_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
-        let mut conn = self.conn.borrow_mut();
-        let mut write = || -> ::mysql::Result<Option<Row>> {
-            let mut tx = conn.start_transaction(TxOpts::default())?;
-            tx.exec_drop(
-                "UPDATE coupons SET is_active = 0 WHERE code_key = ?",
-                (code.key(),),
-            )?;
-            let found = tx.exec_first(
-                format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE code_key = ?"),
-                (code.key(),),
-            )?;
-            tx.commit()?;
-            Ok(found)
-        };
-        write()
-            .map_err(self.err(Context::Write))?
-            .map(|r| rows::coupon(&r, 0))
-            .transpose()
+    fn deactivate_coupon(
+        &self,
+        code: &CouponCode,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<Coupon>, StoreError> {
+        self.deactivate_coupon_recorded(code, at, actor)
     }
 
     fn import(
@@ -393,63 +478,35 @@ impl CatalogStore for MysqlStore {
         items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
     ) -> Result<Option<ImportCounts>, StoreError> {
         let db = self.err(Context::Write);
-        let mut conn = self.conn.borrow_mut();
-        // Dropping the transaction without commit rolls it back.
-        let mut tx = conn.start_transaction(TxOpts::default()).map_err(&db)?;
-        let mut position = next_position(&mut tx).map_err(&db)?;
-        let mut batches = ImportBatches::default();
-        let mut counts = ImportCounts::default();
-        for item in items {
-            let Ok(item) = item else {
-                return Ok(None);
+        let written = self.transaction(Context::Write, |tx| {
+            let position = next_position(tx).map_err(&db)?;
+            let mut writer = BulkWriter {
+                tx,
+                position,
+                batches: ImportBatches::default(),
+                secrets: &self.secrets,
             };
-            match item {
-                ImportItem::Product {
-                    product,
-                    events,
-                    discount,
-                } => {
-                    let rows = std::iter::once((
-                        Table::Products,
-                        rows::product_values(position, &product),
-                    ))
-                    .chain(
-                        events
-                            .iter()
-                            .map(|e| (Table::Events, rows::event_values(e))),
-                    )
-                    .chain(
-                        discount
-                            .iter()
-                            .map(|d| (Table::Discounts, rows::discount_values(d))),
-                    );
-                    for (table, values) in rows {
-                        batches.add(table, values, &mut tx).map_err(&db)?;
-                    }
-                    position += 1;
-                    counts.products += 1;
-                    counts.stock_events += events.len() as u64;
-                    counts.discounts += u64::from(discount.is_some());
-                }
-                // One at a time, so a taken code is reported as that code.
-                ImportItem::Coupon(coupon) => {
-                    tx.exec_drop(COUPON_INSERT.sql(1), rows::coupon_values(&coupon))
-                        .map_err(self.err(Context::CreateCoupon(coupon.code.as_str())))?;
-                    counts.coupons += 1;
-                }
-            }
+            // An aborted import fails its transaction so that it is rolled
+            // back (a unit of work is rolled back by its caller).
+            let Some(counts) = import::write_all(items, &mut writer)? else {
+                return Err(StoreError::Internal(ABORTED.into()));
+            };
+            writer.batches.flush(writer.tx).map_err(&db)?;
+            Ok(counts)
+        });
+        match written {
+            Ok(counts) => Ok(Some(counts)),
+            Err(StoreError::Internal(m)) if m == ABORTED => Ok(None),
+            Err(e) => Err(e),
         }
-        batches.flush(&mut tx).map_err(&db)?;
-        tx.commit().map_err(&db)?;
-        Ok(Some(counts))
     }
 
     fn migrate(&self) -> Result<Vec<i64>, StoreError> {
-        let lock = MigrationLock {
-            database: &self.database,
-            wait_secs: self.lock_wait_secs,
-        };
-        schema::migrate(&mut self.conn.borrow_mut(), &lock, &self.secrets)
+        self.migrate_as(Upgrade::All)
+    }
+
+    fn prepare(&self) -> Result<Vec<i64>, StoreError> {
+        self.migrate_as(Upgrade::FirstUseOnly)
     }
 
     fn status(&self) -> Result<StoreStatus, StoreError> {
@@ -458,6 +515,234 @@ impl CatalogStore for MysqlStore {
             self.location.clone(),
             &self.secrets,
         )
+    }
+
+    fn begin_unit(&self) -> Result<(), StoreError> {
+        if self.in_unit.get() {
+            return Err(StoreError::Internal(
+                "a unit of work is already open".into(),
+            ));
+        }
+        self.conn
+            .borrow_mut()
+            .query_drop("START TRANSACTION")
+            .map_err(self.err(Context::Read))?;
+        self.in_unit.set(true);
+        Ok(())
+    }
+
+    fn finish_unit(&self, commit: bool) -> Result<(), StoreError> {
+        if !self.in_unit.replace(false) {
+            return Err(StoreError::Internal("no unit of work is open".into()));
+        }
+        // A lost connection while committing leaves the outcome unknown
+        // (a write context says so); while rolling back, nothing was written.
+        let context = if commit {
+            Context::Write
+        } else {
+            Context::Read
+        };
+        self.end_transaction(&mut self.conn.borrow_mut(), commit)
+            .map_err(self.err(context))
+    }
+
+    fn recorded_request(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<RecordedRequest>, StoreError> {
+        let found: Option<(String, String)> = self
+            .conn
+            .borrow_mut()
+            .exec_first(
+                "SELECT fingerprint, result FROM idempotency_keys WHERE idem_key = ?",
+                (key.as_str(),),
+            )
+            .map_err(self.err(Context::Read))?;
+        Ok(found.map(|(fingerprint, result)| RecordedRequest {
+            fingerprint,
+            result,
+        }))
+    }
+
+    fn record_request(
+        &self,
+        key: &IdempotencyKey,
+        request: &RecordedRequest,
+        at: Instant,
+    ) -> Result<(), StoreError> {
+        // A result the server cannot take in one statement would cost the
+        // connection ("packets out of sync"): refuse it first, clearly. Only
+        // a large one (an import's rows) is worth asking the server about.
+        const SMALL: u64 = 256 * 1024;
+        let size = request.result.len() as u64;
+        let limit = if size <= SMALL {
+            SMALL
+        } else {
+            let limit: Option<u64> = self
+                .conn
+                .borrow_mut()
+                .query_first("SELECT LEAST(@@max_allowed_packet, 16777215)")
+                .map_err(self.err(Context::Read))?;
+            limit.unwrap_or(16_777_215).saturating_sub(64 * 1024)
+        };
+        if size > limit {
+            return Err(StoreError::Unavailable(format!(
+                "this command's output ({} bytes) is too large to record under an idempotency key on this server (at most {limit} bytes, set by max_allowed_packet); nothing was written: print counts instead (-o table), or run it without a key",
+                request.result.len()
+            )));
+        }
+        // A key another unit recorded first is a duplicate (1062) once it
+        // commits, or a failed certification on another node (1213): both
+        // are conflicts, and the retried unit finds the key.
+        self.write(Context::Write, |tx| {
+            tx.exec_drop(
+                "INSERT INTO idempotency_keys (idem_key, fingerprint, result, created_at)
+                 VALUES (?, ?, ?, ?)",
+                (
+                    key.as_str(),
+                    &request.fingerprint,
+                    &request.result,
+                    rows::datetime(at),
+                ),
+            )
+        })
+    }
+
+    fn prune_requests(&self, before: Instant) -> Result<u64, StoreError> {
+        self.write(Context::Write, |tx| {
+            tx.exec_drop(
+                "DELETE FROM idempotency_keys WHERE created_at < ?",
+                (rows::datetime(before),),
+            )?;
+            Ok(tx.affected_rows())
+        })
+    }
+
+    fn tls_version(&self) -> Result<Option<String>, StoreError> {
+        tls::version(&mut self.conn.borrow_mut())
+            .map(Some)
+            .map_err(self.err(Context::Read))
+    }
+
+    fn scan_ledgers(
+        &self,
+        product: Option<&ProductId>,
+        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        ledgers::scan(&mut self.conn.borrow_mut(), product, sink, &self.secrets)
+    }
+
+    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+        ledgers::log_page(&mut self.conn.borrow_mut(), query, &self.secrets)
+    }
+
+    fn change_stock(
+        &self,
+        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
+    ) -> Result<bool, StoreError> {
+        // A batch its work gives up on writes nothing: its transaction is
+        // rolled back (a unit of work is rolled back by its caller).
+        let written = self.transaction(Context::Write, |tx| {
+            let mut batch = stock_batch::MysqlBatch {
+                tx,
+                pending: Vec::new(),
+                secrets: &self.secrets,
+            };
+            if !work(&mut batch)? {
+                return Err(StoreError::Internal(ABORTED.into()));
+            }
+            batch.flush()?;
+            Ok(true)
+        });
+        match written {
+            Err(StoreError::Internal(m)) if m == ABORTED => Ok(false),
+            other => other,
+        }
+    }
+
+    fn update_product(
+        &self,
+        before: &Product,
+        after: &Product,
+        change: &ProductChange,
+    ) -> Result<(), StoreError> {
+        self.update_product_recorded(before, after, change)
+    }
+
+    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
+        self.set_archived_recorded(change)
+    }
+
+    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
+        self.read_product_changes(id)
+    }
+
+    fn clear_discount(
+        &self,
+        product_id: &ProductId,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<DiscountId>, StoreError> {
+        self.clear_discount_recorded(product_id, at, actor)
+    }
+
+    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
+        self.read_discounts(query)
+    }
+
+    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
+        self.read_coupons(query)
+    }
+
+    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        self.read_coupon(code)
+    }
+}
+
+/// The marker an aborted import (or stock batch) fails its transaction with, reported as
+/// `Ok(None)` once it is rolled back.
+const ABORTED: &str = "the import was aborted";
+
+/// Import rows, batched into multi-row INSERTs; each product takes the next
+/// position.
+struct BulkWriter<'t> {
+    tx: &'t mut Conn,
+    position: i64,
+    batches: ImportBatches,
+    secrets: &'t Secrets,
+}
+
+impl ImportWriter for BulkWriter<'_> {
+    fn product(
+        &mut self,
+        product: &Product,
+        events: &[StockEvent],
+        discount: Option<&Discount>,
+    ) -> Result<(), StoreError> {
+        let rows = std::iter::once((
+            Table::Products,
+            rows::product_values(self.position, product),
+        ))
+        .chain(
+            events
+                .iter()
+                .map(|e| (Table::Events, rows::event_values(e))),
+        )
+        .chain(discount.map(|d| (Table::Discounts, rows::discount_values(d))));
+        for (table, values) in rows {
+            self.batches
+                .add(table, values, self.tx)
+                .map_err(|e| map_err(e, Context::Write, self.secrets))?;
+        }
+        self.position += 1;
+        Ok(())
+    }
+
+    /// One at a time, so a taken code is reported as that code.
+    fn coupon(&mut self, coupon: &Coupon) -> Result<(), StoreError> {
+        self.tx
+            .exec_drop(COUPON_INSERT.sql(1), rows::coupon_values(coupon))
+            .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str()), self.secrets))
     }
 }
 
@@ -485,12 +770,7 @@ struct ImportBatches {
 impl ImportBatches {
     const INSERTS: [&'static Insert; 3] = [&PRODUCT_INSERT, &EVENT_INSERT, &DISCOUNT_INSERT];
 
-    fn add(
-        &mut self,
-        table: Table,
-        values: Vec<Value>,
-        tx: &mut Transaction<'_>,
-    ) -> ::mysql::Result<()> {
+    fn add(&mut self, table: Table, values: Vec<Value>, tx: &mut Conn) -> ::mysql::Result<()> {
         let batch = &mut self.rows[table as usize];
         batch.push(values);
         if batch.len() >= IMPORT_BATCH_ROWS {
@@ -499,7 +779,7 @@ impl ImportBatches {
         Ok(())
     }
 
-    fn flush(&mut self, tx: &mut Transaction<'_>) -> ::mysql::Result<()> {
+    fn flush(&mut self, tx: &mut Conn) -> ::mysql::Result<()> {
         for (insert, rows) in Self::INSERTS.iter().zip(&mut self.rows) {
             if !rows.is_empty() {
                 let sql = insert.sql(rows.len());

@@ -2,22 +2,9 @@
 
 use rusqlite::ffi::{self, ErrorCode};
 
+pub use crate::adapters::persistence::refusals::Context;
+use crate::adapters::persistence::refusals::{store_error, Refusal};
 use crate::app::ports::StoreError;
-
-/// What the failing call was doing: the same SQLite code means different
-/// things to different operations (a busy database is a retryable conflict
-/// for a stock append, but "locked" for anything else).
-#[derive(Debug, Clone, Copy)]
-pub enum Context<'a> {
-    Open,
-    Read,
-    Write,
-    AppendEvent,
-    WriteForProduct(&'a str),
-    CreateCoupon(&'a str),
-    /// Running a migration's SQL.
-    Migrate,
-}
 
 pub fn map_err(e: rusqlite::Error, context: Context<'_>) -> StoreError {
     let (failure, detail) = match &e {
@@ -30,20 +17,11 @@ pub fn map_err(e: rusqlite::Error, context: Context<'_>) -> StoreError {
         rusqlite::Error::SqlInputError { error, msg, .. } => (error, msg.clone()),
         _ => return StoreError::Internal(format!("SQLite: {e}")),
     };
+    if let Some(refusal) = refusal(failure, &detail) {
+        return store_error(refusal, context, detail);
+    }
     match failure.code {
-        // The file holds another application's table of the same name.
-        ErrorCode::Unknown if matches!(context, Context::Migrate) && detail.contains("already exists") => {
-            StoreError::Unavailable(format!(
-                "cannot create milly's tables: {detail}; the database holds a table that milly did not create (another application's?): give milly a database of its own"
-            ))
-        }
-        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => match context {
-            Context::AppendEvent => StoreError::Conflict(detail),
-            _ => StoreError::Unavailable(
-                "the database is locked by another process and stayed locked past the busy timeout; try again later".into(),
-            ),
-        },
-        ErrorCode::ConstraintViolation => constraint(failure.extended_code, detail, context),
+        ErrorCode::ConstraintViolation => StoreError::Internal(format!("SQLite constraint: {detail}")),
         ErrorCode::NotADatabase => StoreError::Unavailable("the file is not a milly database (not an SQLite database, or encrypted)".into()),
         ErrorCode::DatabaseCorrupt => StoreError::Unavailable(format!("the database file is damaged: {detail}")),
         ErrorCode::ReadOnly => StoreError::Unavailable(format!("the database is read-only (check the permissions of the file and its folder): {detail}")),
@@ -56,23 +34,19 @@ pub fn map_err(e: rusqlite::Error, context: Context<'_>) -> StoreError {
     }
 }
 
-fn constraint(extended: i32, detail: String, context: Context<'_>) -> StoreError {
-    match (extended, context) {
+/// The refusals every backend shares, in SQLite's codes.
+fn refusal(failure: &ffi::Error, detail: &str) -> Option<Refusal> {
+    Some(match (failure.code, failure.extended_code) {
         (
+            ErrorCode::ConstraintViolation,
             ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
-            Context::AppendEvent,
-        ) => StoreError::Conflict(detail),
-        (ffi::SQLITE_CONSTRAINT_UNIQUE, Context::CreateCoupon(code)) => {
-            StoreError::DuplicateCouponCode(code.to_owned())
+        ) => Refusal::Duplicate,
+        (ErrorCode::ConstraintViolation, ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
+            Refusal::MissingParent
         }
-        // Two `discount set` for one product racing past each other hit the
-        // one-active-discount index: a conflict to retry.
-        (ffi::SQLITE_CONSTRAINT_UNIQUE, Context::WriteForProduct(_)) => {
-            StoreError::Conflict(detail)
-        }
-        (ffi::SQLITE_CONSTRAINT_FOREIGNKEY, Context::WriteForProduct(id)) => {
-            StoreError::ProductNotFound(id.to_owned())
-        }
-        _ => StoreError::Internal(format!("SQLite constraint: {detail}")),
-    }
+        // The busy handler waited up to the lock timeout and gave up.
+        (ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked, _) => Refusal::LockTimeout,
+        (ErrorCode::Unknown, _) if detail.contains("already exists") => Refusal::TableExists,
+        _ => return None,
+    })
 }

@@ -6,26 +6,44 @@
 
 mod busy;
 mod errors;
+mod ledgers;
+mod lifecycle;
 mod rows;
 mod schema;
+mod stock_batch;
 mod writes;
 
+use std::cell::Cell;
 use std::fs::OpenOptions;
+use std::ops::ControlFlow;
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{
+    named_params, params, CachedStatement, Connection, OpenFlags, Params, TransactionBehavior,
+};
 
+use crate::adapters::persistence::decode::{self, Columns};
+use crate::adapters::persistence::import::{self, ImportWriter};
+use crate::adapters::persistence::paging::PagePlan;
 use crate::app::ports::{
-    CatalogStore, ImportAborted, ImportCounts, ImportItem, PageStart, ProductDetails,
-    ProductListing, ProductQuery, StoreError, StoreStatus,
+    CatalogStore, CouponQuery, DiscountQuery, ImportAborted, ImportCounts, ImportItem, LedgerScan,
+    LogQuery, LoggedEvent, ProductDetails, ProductListing, ProductQuery, RecordedRequest,
+    StockBatch, StoreError, StoreStatus,
 };
 use crate::domain::{
-    Coupon, CouponCode, CustomerId, Discount, Instant, Product, ProductId, StockEvent,
+    Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey, Instant, Product,
+    ProductChange, ProductId, StockEvent,
 };
 use errors::{map_err, Context};
+use rows::SqliteRow;
 use writes::Inserts;
+
+/// The marker an aborted import (or stock batch) leaves its transaction with, so that it is
+/// rolled back like any failure and then reported as `Ok(None)`.
+const ABORTED: &str = "the import was aborted";
 
 /// Page cache for bulk imports, in KiB.
 const IMPORT_CACHE_KIB: i64 = 256 * 1024;
@@ -36,23 +54,96 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Whether a unit of work is open: methods then join its transaction.
+    in_unit: Cell<bool>,
+    /// Roll back instead of committing (see [`SqliteStore::end_transaction`]).
+    dry_run: bool,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed, readable by its owner only) the database at
-    /// `path`. The folder must exist: milly creates only its own default one.
-    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        create_private_file(path)?;
+    /// Opens the database at `path`, creating it (readable by its owner
+    /// only) if it is missing and `create` allows. The folder must exist:
+    /// milly creates only its own default one.
+    pub fn open(path: &Path, busy_timeout: Duration, create: bool) -> Result<Self, StoreError> {
+        create_private_file(path, create)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|e| map_err(e, Context::Open))?;
-        busy::wait_up_to(&conn, busy_timeout).map_err(|e| map_err(e, Context::Open))?;
-        busy::retry_until(busy_timeout, || configure(&conn))
-            .map_err(|e| map_err(e, Context::Open))?;
+        let location = path.display().to_string();
+        let open_err = |e| map_err(e, Context::Connect(&location));
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        busy::wait_up_to(&conn, busy_timeout).map_err(open_err)?;
+        busy::retry_until(busy_timeout, || configure(&conn)).map_err(open_err)?;
         Ok(SqliteStore {
             conn,
             path: path.to_path_buf(),
+            in_unit: Cell::new(false),
+            dry_run: false,
         })
+    }
+
+    /// A store whose writes all roll back (`--dry-run`).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Runs `work` in a write transaction, or inside the open unit of
+    /// work. Every write transaction of this adapter starts here or in
+    /// `begin_unit`, IMMEDIATE, so writers queue on the write lock at the
+    /// start instead of failing at the first write; every one ends in
+    /// [`SqliteStore::end_transaction`].
+    fn write<T>(
+        &self,
+        context: Context<'_>,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.in_unit.get() {
+            return work(&self.conn);
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| map_err(e, context))?;
+        match work(&self.conn) {
+            Ok(value) => {
+                self.end_transaction(true)
+                    .map_err(|e| map_err(e, context))?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.end_transaction(false);
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `work` in a read transaction (one snapshot), or inside the open
+    /// unit of work.
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.in_unit.get() {
+            return work(&self.conn);
+        }
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(read_err)?;
+        let value = work(&tx)?;
+        tx.commit().map_err(read_err)?;
+        Ok(value)
+    }
+
+    /// The one place where this adapter's write transactions end: a
+    /// method's own or a unit of work. A store opened for a dry run rolls
+    /// back instead of committing, so a dry run keeps nothing. A failed
+    /// COMMIT (the busy timeout ran out) leaves the transaction open: it is
+    /// rolled back, so the connection stays usable.
+    fn end_transaction(&self, commit: bool) -> rusqlite::Result<()> {
+        let commit = commit && !self.dry_run;
+        let conn = &self.conn;
+        let result = conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" });
+        if result.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        result
     }
 
     fn location(&self) -> String {
@@ -74,46 +165,75 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 /// Creates the file with mode 0600 before SQLite opens it, so the catalog is
 /// never readable by others, not even for a moment. `create` without
 /// `truncate` leaves an existing database untouched.
-fn create_private_file(path: &Path) -> Result<(), StoreError> {
+fn create_private_file(path: &Path, create: bool) -> Result<(), StoreError> {
     if path.exists() {
         return Ok(());
     }
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map(drop)
-        .map_err(|e| {
-            StoreError::Unavailable(format!(
-                "cannot create the database file {}: {e}",
-                path.display()
-            ))
-        })
+    if !create {
+        return Err(StoreError::Unavailable(format!(
+            "the database file {} does not exist; check the path (a write command or `milly db migrate` creates it)",
+            path.display()
+        )));
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path).map(drop).map_err(|e| {
+        StoreError::Unavailable(format!(
+            "cannot create the database file {}: {e}",
+            path.display()
+        ))
+    })
 }
 
 const PRODUCT_COLUMNS: &str =
-    "p.id, p.name, p.description, p.price_cents, p.created_at, p.updated_at";
+    "p.id, p.name, p.description, p.price_cents, p.created_at, p.updated_at, p.archived_at, p.actor";
 const DISCOUNT_COLUMNS: &str =
-    "id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at";
+    "id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at, \
+     actor, deactivated_at, deactivated_by";
 const COUPON_COLUMNS: &str =
-    "id, user_id, code, percentage_bp, valid_from, valid_to, is_active, created_at";
+    "id, user_id, code, percentage_bp, valid_from, valid_to, is_active, created_at, \
+     actor, deactivated_at, deactivated_by";
 const EVENT_COLUMNS: &str =
-    "id, product_id, change, total_after_change, version, reason, created_at";
+    "id, product_id, change, total_after_change, version, reason, created_at, actor";
+
+/// The price of product `p` in force at `:at`. A product not changed since
+/// `:at` has its current price then (the common case: no lookup); otherwise
+/// the last price set at or before `:at`, else the price the first later
+/// change replaced (`:at` before any change), else the current price.
+const PRICE_AT: &str = "CASE WHEN p.updated_at <= :at THEN p.price_cents ELSE COALESCE(
+      (SELECT c.new_price_cents FROM product_changes c
+        WHERE c.product_id = p.id AND c.new_price_cents IS NOT NULL AND c.changed_at <= :at
+        ORDER BY c.changed_at DESC, c.seq DESC LIMIT 1),
+      (SELECT c.old_price_cents FROM product_changes c
+        WHERE c.product_id = p.id AND c.old_price_cents IS NOT NULL AND c.changed_at > :at
+        ORDER BY c.changed_at, c.seq LIMIT 1),
+      p.price_cents) END";
+
+/// The discounts of product `p` that qualify at `:at`: inside their window
+/// and on then (active, or deactivated after `:at`). Replacing deactivates
+/// the old discount at the moment the new one is created, so of the
+/// discounts set before `:at` at most one qualifies; the earliest qualifying
+/// one applies (see [`decode::first_per_product`]), so a discount set later
+/// with a window reaching back does not displace it. A plain join, not a
+/// subquery per product: as cheap as looking up the active discount alone.
+const DISCOUNT_AT_JOIN: &str = "LEFT JOIN discounts d
+      ON d.product_id = p.id AND d.valid_from <= :at AND d.valid_to > :at
+     AND (d.is_active = 1 OR d.deactivated_at > :at)";
+
+/// Coupons on at `:at` and inside their window.
+const COUPON_ON_AT: &str =
+    "(is_active = 1 OR deactivated_at > :at) AND valid_from <= :at AND valid_to > :at";
 
 impl CatalogStore for SqliteStore {
     fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
-        let write = || -> rusqlite::Result<()> {
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            let mut rows = Inserts::prepare(&tx)?;
-            rows.product(product)?;
-            rows.event(opening)?;
-            drop(rows);
-            tx.commit()
-        };
-        write().map_err(|e| map_err(e, Context::Write))
+        self.write(Context::Write, |conn| {
+            let mut rows = Inserts::prepare(conn).map_err(|e| map_err(e, Context::Write))?;
+            rows.product(product)
+                .and_then(|()| rows.event(opening))
+                .map_err(|e| map_err(e, Context::Write))
+        })
     }
 
     fn list_products(
@@ -121,45 +241,53 @@ impl CatalogStore for SqliteStore {
         query: &ProductQuery,
         at: Instant,
     ) -> Result<Vec<ProductListing>, StoreError> {
-        let (candidates, after, offset) = page_plan(query);
+        let plan = PagePlan::of(query, || lifecycle::any_archived(&self.conn))?;
+        let candidates = Candidates::for_term(plan.term);
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS},
                     (SELECT e.total_after_change FROM stock_events e
                       WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
                     d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at,
-                    p.seq
+                    d.actor, d.deactivated_at, d.deactivated_by,
+                    p.seq,
+                    {PRICE_AT},
+                    d.seq
                FROM products p
-               LEFT JOIN discounts d
-                 ON d.product_id = p.id AND d.is_active = 1 AND d.valid_from <= :at AND d.valid_to > :at
+               {DISCOUNT_AT_JOIN}
               WHERE {candidates}
               ORDER BY p.seq"
         );
-        let run = || -> rusqlite::Result<Vec<ProductListing>> {
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let at = at.to_rfc3339();
-            let phrase = query.name_contains.as_deref().map(fts_phrase);
-            let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
-                (":at", &at),
-                (":after", &after),
-                (":limit", &query.limit),
-                (":offset", &offset),
-            ];
-            match candidates {
-                Candidates::TrigramIndex => bound.push((":term", &phrase)),
-                Candidates::NameScan => bound.push((":term", &query.name_contains)),
-                Candidates::All => {}
-            }
-            let rows = stmt.query_map(bound.as_slice(), |r| {
-                Ok(ProductListing {
-                    product: rows::product(r, 0)?,
-                    stock: r.get(6)?,
-                    discount: rows::optional_discount(r, 7)?,
-                    position: r.get(14)?,
-                })
-            })?;
-            rows.collect()
-        };
-        run().map_err(|e| map_err(e, Context::Read))
+        let at = at.to_rfc3339();
+        let phrase = plan.term.map(fts_phrase);
+        let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+            (":at", &at),
+            (":after", &plan.after),
+            (":limit", &query.limit),
+            (":offset", &plan.skip),
+            (":all", &plan.include_archived),
+        ];
+        match candidates {
+            Candidates::TrigramIndex => bound.push((":term", &phrase)),
+            Candidates::NameScan => bound.push((":term", &plan.term)),
+            Candidates::All => {}
+        }
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(read_err)?;
+        const STOCK: usize = decode::PRODUCT_WIDTH;
+        const SEQ: usize = STOCK + 1 + decode::DISCOUNT_WIDTH;
+        let rows = decode_all(&mut stmt, bound.as_slice(), |r| {
+            let listing = ProductListing {
+                product: decode::product(r, 0)?,
+                stock: r.integer(STOCK)?,
+                discount: decode::optional(r, STOCK + 1, decode::discount)?,
+                position: r.integer(SEQ)?,
+                price: decode::money(r, SEQ + 1)?,
+            };
+            let discount_seq = (!r.is_null(SEQ + 2)?)
+                .then(|| r.integer(SEQ + 2))
+                .transpose()?;
+            Ok((listing, discount_seq))
+        })?;
+        Ok(decode::first_per_product(rows))
     }
 
     fn product_details(
@@ -168,175 +296,142 @@ impl CatalogStore for SqliteStore {
         customer: Option<&CustomerId>,
         at: Instant,
     ) -> Result<Option<ProductDetails>, StoreError> {
-        let at_text = at.to_rfc3339();
-        let read = || -> rusqlite::Result<Option<ProductDetails>> {
-            // One read transaction: the product, its stock and its offers
-            // come from the same snapshot.
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
-            let found = tx
-                .prepare_cached(&format!(
-                    "SELECT {PRODUCT_COLUMNS},
+        let at = at.to_rfc3339();
+        // One read transaction: the product, its stock and its offers come
+        // from the same snapshot.
+        self.read(|tx| {
+            const STOCK: usize = decode::PRODUCT_WIDTH;
+            let found = decode_first(
+                &mut tx
+                    .prepare_cached(&format!(
+                        "SELECT {PRODUCT_COLUMNS},
                             (SELECT e.total_after_change FROM stock_events e
-                              WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1)
-                       FROM products p WHERE p.id = ?1"
-                ))?
-                .query_row([id.as_str()], |r| {
-                    Ok((rows::product(r, 0)?, r.get::<_, i64>(6)?))
-                })
-                .optional()?;
-            let Some((product, stock)) = found else {
+                              WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
+                            {PRICE_AT}
+                       FROM products p WHERE p.id = :id"
+                    ))
+                    .map_err(read_err)?,
+                named_params! {":id": id.as_str(), ":at": at},
+                |r| {
+                    Ok((
+                        decode::product(r, 0)?,
+                        r.integer(STOCK)?,
+                        decode::money(r, STOCK + 1)?,
+                    ))
+                },
+            )?;
+            let Some((product, stock, price)) = found else {
                 return Ok(None);
             };
-            let discount = tx
-                .prepare_cached(&format!(
-                    "SELECT {DISCOUNT_COLUMNS} FROM discounts
-                      WHERE product_id = ?1 AND is_active = 1 AND valid_from <= ?2 AND valid_to > ?2"
-                ))?
-                .query_row(params![id.as_str(), at_text], |r| rows::discount(r, 0))
-                .optional()?;
+            // The earliest qualifying discount (see DISCOUNT_AT_JOIN).
+            let discount = decode_first(
+                &mut tx
+                    .prepare_cached(&format!(
+                        "SELECT {DISCOUNT_COLUMNS} FROM discounts
+                      WHERE product_id = :id AND valid_from <= :at AND valid_to > :at
+                        AND (is_active = 1 OR deactivated_at > :at)
+                      ORDER BY seq LIMIT 1"
+                    ))
+                    .map_err(read_err)?,
+                named_params! {":id": id.as_str(), ":at": at},
+                |r| decode::discount(r, 0),
+            )?;
             let coupon = match customer {
                 None => None,
-                Some(customer) => tx
-                    .prepare_cached(&format!(
-                        "SELECT {COUPON_COLUMNS} FROM coupons
-                          WHERE user_id = ?1 AND is_active = 1 AND valid_from <= ?2 AND valid_to > ?2
+                Some(customer) => decode_first(
+                    &mut tx
+                        .prepare_cached(&format!(
+                            "SELECT {COUPON_COLUMNS} FROM coupons
+                          WHERE user_id = :user AND {COUPON_ON_AT}
                           ORDER BY percentage_bp DESC, valid_to ASC, seq ASC LIMIT 1"
-                    ))?
-                    .query_row(params![customer.as_str(), at_text], |r| rows::coupon(r, 0))
-                    .optional()?,
+                        ))
+                        .map_err(read_err)?,
+                    named_params! {":user": customer.as_str(), ":at": at},
+                    |r| decode::coupon(r, 0),
+                )?,
             };
-            tx.commit()?;
             Ok(Some(ProductDetails {
                 product,
+                price,
                 stock,
                 discount,
                 coupon,
             }))
-        };
-        read().map_err(|e| map_err(e, Context::Read))
+        })
     }
 
     fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
-        self.conn
+        let mut stmt = self
+            .conn
             .prepare_cached(&format!(
                 "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ?1 ORDER BY version DESC LIMIT 1"
             ))
-            .and_then(|mut s| s.query_row([id.as_str()], |r| rows::event(r, 0)).optional())
-            .map_err(|e| map_err(e, Context::Read))
+            .map_err(read_err)?;
+        decode_first(&mut stmt, [id.as_str()], |r| decode::event(r, 0))
     }
 
     fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
-        // A single autocommit INSERT: it takes the write lock only for itself,
-        // and the unique (product_id, version) index decides the race.
-        Inserts::prepare(&self.conn)
-            .and_then(|mut rows| rows.event(event))
-            .map_err(|e| map_err(e, Context::AppendEvent))
+        self.write(Context::AppendEvent(event.product_id.as_str()), |tx| {
+            lifecycle::append_unless_archived(tx, event)
+        })
     }
 
     fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
-        let read = || -> rusqlite::Result<Option<Vec<StockEvent>>> {
-            let mut stmt = self.conn.prepare_cached(&format!(
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
                 "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ?1 ORDER BY version"
-            ))?;
-            let events = stmt
-                .query_map([id.as_str()], |r| rows::event(r, 0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            // Every product has its version-1 event, so no rows means no product.
-            Ok((!events.is_empty()).then_some(events))
-        };
-        read().map_err(|e| map_err(e, Context::Read))
+            ))
+            .map_err(read_err)?;
+        let events = decode_all(&mut stmt, [id.as_str()], |r| decode::event(r, 0))?;
+        Ok(decode::ledger(events))
     }
 
-    fn replace_discount(&self, discount: &Discount) -> Result<(), StoreError> {
-        let write = || -> rusqlite::Result<()> {
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            tx.prepare_cached(
-                "UPDATE discounts SET is_active = 0 WHERE product_id = ?1 AND is_active = 1",
-            )?
-            .execute([discount.product_id.as_str()])?;
-            Inserts::prepare(&tx)?.discount(discount)?;
-            tx.commit()
-        };
-        write().map_err(|e| map_err(e, Context::WriteForProduct(discount.product_id.as_str())))
+    fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
+        lifecycle::replace_discount(self, discount)
     }
 
     fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
-        Inserts::prepare(&self.conn)
-            .and_then(|mut rows| rows.coupon(coupon))
-            .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))
+        let context = Context::CreateCoupon(coupon.code.as_str());
+        self.write(context, |tx| {
+            Inserts::prepare(tx)
+                .and_then(|mut rows| rows.coupon(coupon))
+                .map_err(|e| map_err(e, context))
+        })
     }
 
-    fn deactivate_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
-        let write = || -> rusqlite::Result<Option<Coupon>> {
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            tx.prepare_cached("UPDATE coupons SET is_active = 0 WHERE code_key = ?1")?
-                .execute([code.key()])?;
-            let coupon = tx
-                .prepare_cached(&format!(
-                    "SELECT {COUPON_COLUMNS} FROM coupons WHERE code_key = ?1"
-                ))?
-                .query_row([code.key()], |r| rows::coupon(r, 0))
-                .optional()?;
-            tx.commit()?;
-            Ok(coupon)
-        };
-        write().map_err(|e| map_err(e, Context::Write))
+    fn deactivate_coupon(
+        &self,
+        code: &CouponCode,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<Coupon>, StoreError> {
+        lifecycle::deactivate_coupon(self, code, at, actor)
     }
 
     fn import(
         &self,
         items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
     ) -> Result<Option<ImportCounts>, StoreError> {
-        let write = || -> Result<Option<ImportCounts>, StoreError> {
-            let db = |e| map_err(e, Context::Write);
-            // A large page cache keeps the growing indexes in memory instead
-            // of spilling half-written pages to the WAL over and over.
-            self.conn
-                .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
-                .map_err(db)?;
-            // Dropping the transaction without commit rolls it back.
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-                    .map_err(db)?;
-            let mut counts = ImportCounts::default();
+        let db = |e| map_err(e, Context::Write);
+        // A large page cache keeps the growing indexes in memory instead of
+        // spilling half-written pages to the WAL over and over.
+        self.conn
+            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
+            .map_err(db)?;
+        // An aborted import returns before the commit: the transaction (or
+        // the unit of work, which the caller then rolls back) writes nothing.
+        self.write(Context::Write, |tx| {
             let first_new: i64 = tx
                 .query_row("SELECT COALESCE(MAX(seq), 0) FROM products", [], |r| {
                     r.get(0)
                 })
                 .map_err(db)?;
-            let mut rows = Inserts::prepare(&tx).map_err(db)?;
-            for item in items {
-                let Ok(item) = item else {
-                    return Ok(None);
-                };
-                match item {
-                    ImportItem::Product {
-                        product,
-                        events,
-                        discount,
-                    } => {
-                        rows.product_row(&product).map_err(db)?;
-                        for event in &events {
-                            rows.event(event).map_err(db)?;
-                        }
-                        if let Some(discount) = &discount {
-                            rows.discount(discount).map_err(db)?;
-                            counts.discounts += 1;
-                        }
-                        counts.products += 1;
-                        counts.stock_events += events.len() as u64;
-                    }
-                    ImportItem::Coupon(coupon) => {
-                        rows.coupon(&coupon)
-                            .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))?;
-                        counts.coupons += 1;
-                    }
-                }
-            }
-            drop(rows);
+            let mut writer = BulkWriter(Inserts::prepare(tx).map_err(db)?);
+            let Some(counts) = import::write_all(items, &mut writer)? else {
+                return Err(StoreError::Internal(ABORTED.into()));
+            };
+            drop(writer);
             // Index the new names in one pass (products are numbered densely,
             // so the new ones are exactly those after `first_new`).
             tx.execute(
@@ -345,18 +440,166 @@ impl CatalogStore for SqliteStore {
                 [first_new],
             )
             .map_err(db)?;
-            tx.commit().map_err(db)?;
-            Ok(Some(counts))
-        };
-        write()
+            Ok(counts)
+        })
+        .map(Some)
+        .or_else(|e| match e {
+            StoreError::Internal(m) if m == ABORTED => Ok(None),
+            other => Err(other),
+        })
     }
 
     fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        if self.dry_run {
+            return schema::pending(&self.conn);
+        }
         schema::migrate(&self.conn)
     }
 
     fn status(&self) -> Result<StoreStatus, StoreError> {
         schema::status(&self.conn, self.location())
+    }
+
+    fn begin_unit(&self) -> Result<(), StoreError> {
+        if self.in_unit.get() {
+            return Err(StoreError::Internal(
+                "a unit of work is already open".into(),
+            ));
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| map_err(e, Context::Write))?;
+        self.in_unit.set(true);
+        Ok(())
+    }
+
+    fn finish_unit(&self, commit: bool) -> Result<(), StoreError> {
+        if !self.in_unit.replace(false) {
+            return Err(StoreError::Internal("no unit of work is open".into()));
+        }
+        self.end_transaction(commit)
+            .map_err(|e| map_err(e, Context::Write))
+    }
+
+    fn recorded_request(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<RecordedRequest>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT fingerprint, result FROM idempotency_keys WHERE idem_key = ?1")
+            .map_err(read_err)?;
+        decode_first(&mut stmt, [key.as_str()], |r| {
+            Ok(RecordedRequest {
+                fingerprint: r.text(0)?,
+                result: r.text(1)?,
+            })
+        })
+    }
+
+    fn record_request(
+        &self,
+        key: &IdempotencyKey,
+        request: &RecordedRequest,
+        at: Instant,
+    ) -> Result<(), StoreError> {
+        self.write(Context::Write, |tx| {
+            tx.prepare_cached(
+                "INSERT INTO idempotency_keys (idem_key, fingerprint, result, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    key.as_str(),
+                    request.fingerprint,
+                    request.result,
+                    at.to_rfc3339()
+                ])
+            })
+            .map(drop)
+            .map_err(|e| map_err(e, Context::Write))
+        })
+    }
+
+    fn prune_requests(&self, before: Instant) -> Result<u64, StoreError> {
+        self.write(Context::Write, |tx| {
+            tx.execute(
+                "DELETE FROM idempotency_keys WHERE created_at < ?1",
+                [before.to_rfc3339()],
+            )
+            .map(|n| n as u64)
+            .map_err(|e| map_err(e, Context::Write))
+        })
+    }
+
+    fn scan_ledgers(
+        &self,
+        product: Option<&ProductId>,
+        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        ledgers::scan(&self.conn, product, sink)
+    }
+
+    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+        ledgers::log_page(&self.conn, query)
+    }
+
+    fn change_stock(
+        &self,
+        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
+    ) -> Result<bool, StoreError> {
+        // A batch its work gives up on writes nothing: its transaction (or
+        // the unit of work, which the caller then rolls back) is not
+        // committed.
+        self.write(Context::Write, |tx| {
+            let mut batch = stock_batch::SqliteBatch::prepare(tx)?;
+            if !work(&mut batch)? {
+                return Err(StoreError::Internal(ABORTED.into()));
+            }
+            Ok(true)
+        })
+        .or_else(|e| match e {
+            StoreError::Internal(m) if m == ABORTED => Ok(false),
+            other => Err(other),
+        })
+    }
+
+    fn update_product(
+        &self,
+        before: &Product,
+        after: &Product,
+        change: &ProductChange,
+    ) -> Result<(), StoreError> {
+        lifecycle::update_product(self, before, after, change)
+    }
+
+    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
+        lifecycle::set_archived(self, change)
+    }
+
+    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
+        lifecycle::product_changes(&self.conn, id)
+    }
+
+    fn clear_discount(
+        &self,
+        product_id: &ProductId,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<DiscountId>, StoreError> {
+        lifecycle::clear_discount(self, product_id, at, actor)
+    }
+
+    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
+        lifecycle::list_discounts(&self.conn, query)
+    }
+
+    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
+        lifecycle::list_coupons(&self.conn, query)
+    }
+
+    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        lifecycle::coupon(&self.conn, code)
     }
 }
 
@@ -379,36 +622,92 @@ impl std::fmt::Display for Candidates {
         f.write_str(match self {
             Candidates::All => {
                 "p.seq IN (SELECT seq FROM products
-                            WHERE seq > :after
+                            WHERE seq > :after AND (:all OR archived_at IS NULL)
                             ORDER BY seq LIMIT :limit OFFSET :offset)"
             }
             Candidates::TrigramIndex => {
                 "p.seq IN (SELECT rowid FROM products_name_search
                             WHERE products_name_search MATCH :term AND rowid > :after
+                              AND (:all OR rowid NOT IN (SELECT seq FROM products WHERE archived_at IS NOT NULL))
                             ORDER BY rowid LIMIT :limit OFFSET :offset)"
             }
             Candidates::NameScan => {
                 "p.seq IN (SELECT seq FROM products
                             WHERE seq > :after AND instr(name_folded, :term) > 0
+                              AND (:all OR archived_at IS NULL)
                             ORDER BY seq LIMIT :limit OFFSET :offset)"
             }
         })
     }
 }
 
-/// The candidate clause, the position to start after, and the rows to skip.
-fn page_plan(query: &ProductQuery) -> (Candidates, i64, i64) {
-    let candidates = match &query.name_contains {
-        None => Candidates::All,
-        Some(term) if term.chars().count() >= 3 => Candidates::TrigramIndex,
-        Some(_) => Candidates::NameScan,
-    };
-    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    match (candidates, query.start) {
-        // Dense positions turn "skip N" into "start after position N".
-        (Candidates::All, PageStart::Offset(skip)) => (candidates, clamp(skip), 0),
-        (_, PageStart::Offset(skip)) => (candidates, 0, clamp(skip)),
-        (_, PageStart::After(position)) => (candidates, position, 0),
+impl Candidates {
+    fn for_term(term: Option<&str>) -> Self {
+        match term {
+            None => Candidates::All,
+            Some(term) if term.chars().count() >= 3 => Candidates::TrigramIndex,
+            Some(_) => Candidates::NameScan,
+        }
+    }
+}
+
+/// Import rows go through the same prepared inserts as single commands;
+/// names are indexed in one pass at the end.
+struct BulkWriter<'c>(Inserts<'c>);
+
+impl ImportWriter for BulkWriter<'_> {
+    fn product(
+        &mut self,
+        product: &Product,
+        events: &[StockEvent],
+        discount: Option<&Discount>,
+    ) -> Result<(), StoreError> {
+        let db = |e| map_err(e, Context::Write);
+        self.0.product_row(product).map_err(db)?;
+        for event in events {
+            self.0.event(event).map_err(db)?;
+        }
+        match discount {
+            Some(discount) => self.0.discount(discount).map_err(db),
+            None => Ok(()),
+        }
+    }
+
+    fn coupon(&mut self, coupon: &Coupon) -> Result<(), StoreError> {
+        self.0
+            .coupon(coupon)
+            .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))
+    }
+}
+
+fn read_err(e: rusqlite::Error) -> StoreError {
+    map_err(e, Context::Read)
+}
+
+/// Every row of a query, decoded.
+fn decode_all<T>(
+    stmt: &mut CachedStatement<'_>,
+    params: impl Params,
+    decode: impl Fn(&SqliteRow<'_, '_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut rows = stmt.query(params).map_err(read_err)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(read_err)? {
+        found.push(decode(&SqliteRow(row))?);
+    }
+    Ok(found)
+}
+
+/// The first row of a query, decoded, if there is one.
+fn decode_first<T>(
+    stmt: &mut CachedStatement<'_>,
+    params: impl Params,
+    decode: impl Fn(&SqliteRow<'_, '_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut rows = stmt.query(params).map_err(read_err)?;
+    match rows.next().map_err(read_err)? {
+        Some(row) => decode(&SqliteRow(row)).map(Some),
+        None => Ok(None),
     }
 }
 
@@ -416,4 +715,34 @@ fn page_plan(query: &ProductQuery) -> (Candidates, i64, i64) {
 /// quotes doubled so no character has a query meaning.
 fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Read back from milly's own connection, as every command opens it.
+    #[test]
+    fn every_connection_has_wal_foreign_keys_and_durable_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open(&dir.path().join("pragmas.db"), DEFAULT_BUSY_TIMEOUT, true).unwrap();
+        let pragma = |name: &str| -> String {
+            store
+                .conn
+                .query_row(&format!("PRAGMA {name}"), [], |r| {
+                    r.get::<_, rusqlite::types::Value>(0)
+                })
+                .map(|v| match v {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    other => format!("{other:?}"),
+                })
+                .unwrap()
+        };
+        assert_eq!(pragma("journal_mode"), "wal");
+        assert_eq!(pragma("foreign_keys"), "1");
+        // 2 = FULL: a commit is on disk before it returns.
+        assert_eq!(pragma("synchronous"), "2");
+    }
 }

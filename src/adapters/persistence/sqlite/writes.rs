@@ -3,7 +3,11 @@
 
 use rusqlite::{params, CachedStatement, Connection};
 
-use crate::domain::{Coupon, Discount, Instant, Product, StockEvent};
+use crate::domain::{Actor, Coupon, Discount, Instant, Product, StockEvent};
+
+fn actor(actor: &Option<Actor>) -> Option<&str> {
+    actor.as_ref().map(Actor::as_str)
+}
 
 /// The prepared inserts of one connection (or transaction). Preparing them
 /// once per command keeps a bulk import from looking statements up per row.
@@ -19,12 +23,12 @@ impl<'c> Inserts<'c> {
         Ok(Inserts {
             conn,
             product: conn.prepare_cached(
-                "INSERT INTO products (id, name, name_folded, description, price_cents, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO products (id, name, name_folded, description, price_cents, created_at, updated_at, archived_at, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?,
             event: conn.prepare_cached(
-                "INSERT INTO stock_events (id, product_id, change, total_after_change, version, reason, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO stock_events (id, product_id, change, total_after_change, version, reason, created_at, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?,
             times: TimeText::default(),
         })
@@ -53,6 +57,8 @@ impl<'c> Inserts<'c> {
                 product.price.cents(),
                 created_at,
                 updated_at,
+                product.archived_at.map(Instant::to_rfc3339),
+                actor(&product.actor),
             ])
             .map(drop)
     }
@@ -67,6 +73,7 @@ impl<'c> Inserts<'c> {
                 event.version,
                 event.reason.as_ref().map(|r| r.as_str()),
                 self.times.text(event.created_at),
+                actor(&event.actor),
             ])
             .map(drop)
     }
@@ -74,8 +81,9 @@ impl<'c> Inserts<'c> {
     pub fn discount(&mut self, discount: &Discount) -> rusqlite::Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at,
+                                        actor, deactivated_at, deactivated_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 discount.id.as_str(),
@@ -85,6 +93,9 @@ impl<'c> Inserts<'c> {
                 discount.window.until().to_rfc3339(),
                 discount.is_active,
                 self.times.text(discount.created_at),
+                actor(&discount.actor),
+                discount.deactivated.as_ref().map(|d| d.at.to_rfc3339()),
+                discount.deactivated.as_ref().and_then(|d| actor(&d.by)),
             ])
             .map(drop)
     }
@@ -92,8 +103,9 @@ impl<'c> Inserts<'c> {
     pub fn coupon(&mut self, coupon: &Coupon) -> rusqlite::Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at,
+                                      actor, deactivated_at, deactivated_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 coupon.id.as_str(),
@@ -105,6 +117,9 @@ impl<'c> Inserts<'c> {
                 coupon.window.until().to_rfc3339(),
                 coupon.is_active,
                 self.times.text(coupon.created_at),
+                actor(&coupon.actor),
+                coupon.deactivated.as_ref().map(|d| d.at.to_rfc3339()),
+                coupon.deactivated.as_ref().and_then(|d| actor(&d.by)),
             ])
             .map(drop)
     }

@@ -1,0 +1,3 @@
+-- Nothing on SQLite. On MySQL this version creates the rows writers lock to
+-- take turns assigning product positions; SQLite writers already take turns
+-- on the database's single write lock.

@@ -1,0 +1,311 @@
+//! Databases made by earlier releases upgrade in place, keeping every row.
+//!
+//! `tests/fixtures/` holds a small catalog made by milly 0.1.0 on each
+//! backend (an SQLite file, and a dump of the MySQL database): three
+//! products with ledgers, a replaced discount, coupons (one deactivated) and
+//! an imported product. 0.1.0 recorded SQLite's schema as one migration and
+//! MySQL's as five; both are now versions 1–5 of one history.
+
+use crate::harness::{Backend, TestDb};
+use crate::on_both_backends;
+
+const SQLITE_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/release-0.1.0.sqlite"
+);
+const MYSQL_FIXTURE: &str = include_str!("../fixtures/release-0.1.0.mysql.sql");
+
+/// Every column of every table, in row order, as the raw client reads it.
+fn snapshot(db: &TestDb) -> Vec<(String, Vec<String>)> {
+    let tables: [(&str, &[&str]); 4] = [
+        (
+            "products",
+            &[
+                "seq",
+                "id",
+                "name",
+                "name_folded",
+                "description",
+                "price_cents",
+                "created_at",
+                "updated_at",
+            ],
+        ),
+        (
+            "stock_events",
+            &[
+                "seq",
+                "id",
+                "product_id",
+                "`change`",
+                "total_after_change",
+                "version",
+                "reason",
+                "created_at",
+            ],
+        ),
+        (
+            "discounts",
+            &[
+                "seq",
+                "id",
+                "product_id",
+                "percentage_bp",
+                "valid_from",
+                "valid_to",
+                "is_active",
+                "created_at",
+            ],
+        ),
+        (
+            "coupons",
+            &[
+                "seq",
+                "id",
+                "user_id",
+                "code",
+                "code_key",
+                "percentage_bp",
+                "valid_from",
+                "valid_to",
+                "is_active",
+                "created_at",
+            ],
+        ),
+    ];
+    tables
+        .iter()
+        .flat_map(|(table, columns)| {
+            columns.iter().map(move |column| {
+                let values =
+                    db.query_strings(&format!("SELECT {column} FROM {table} ORDER BY seq"));
+                (format!("{table}.{column}"), values)
+            })
+        })
+        .collect()
+}
+
+fn load_fixture(db: &TestDb) {
+    match db.backend {
+        Backend::Sqlite => {
+            std::fs::copy(SQLITE_FIXTURE, db.sqlite_path()).unwrap();
+        }
+        // The dump creates tables in name order, children before their
+        // parents, and gives generated columns their values: mysqldump's
+        // header, which --compact leaves out, relaxes both checks.
+        Backend::Mysql => {
+            use mysql::prelude::Queryable;
+            let mut conn = mysql::Conn::new(mysql::Opts::from_url(&db.url).unwrap()).unwrap();
+            conn.query_drop("SET FOREIGN_KEY_CHECKS = 0, SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO'")
+                .unwrap();
+            for statement in MYSQL_FIXTURE.split(";\n").filter(|s| !s.trim().is_empty()) {
+                conn.query_drop(statement).unwrap();
+            }
+        }
+    }
+}
+
+fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
+    load_fixture(db);
+    let before = snapshot(db);
+    assert_eq!(before[0].1.len(), 4, "the fixture has four products");
+
+    // `db status` reads an older schema and lists what `db migrate` would
+    // apply (SQLite's 0.1.0 record is only adopted when it migrates).
+    let status = db.json(&["db", "status"]);
+    assert_eq!(status["supported_schema_version"], LATEST);
+    let pending: Vec<i64> = status["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(pending.last(), Some(&LATEST), "{status}");
+    assert!(pending.contains(&6), "{status}");
+
+    let migrated = db.json(&["db", "migrate"]);
+    assert_eq!(
+        migrated["applied"],
+        serde_json::json!((6..=LATEST)
+            .map(|v| serde_json::json!({"version": v}))
+            .collect::<Vec<_>>()),
+        "{migrated}"
+    );
+    let status = db.json(&["db", "status"]);
+    assert_eq!(status["schema_version"], LATEST);
+    assert_eq!(status["supported_schema_version"], LATEST);
+    assert_eq!(status["pending"], serde_json::json!([]));
+    let names: Vec<&str> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert!(!m["applied_at"].is_null(), "{m}");
+            m["name"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "products",
+            "stock_events",
+            "discounts",
+            "coupons",
+            "milly_locks",
+            "text_limits",
+            "product_archive",
+            "product_changes",
+            "stock_event_actors",
+            "discount_deactivations",
+            "discount_replacement_times",
+            "coupon_deactivations",
+            "idempotency_keys",
+        ]
+    );
+    assert_eq!(snapshot(db), before, "every row and value kept");
+    // The replaced discount was switched off when its replacement was set;
+    // the deactivated coupon's time is unknown and stays so.
+    assert_eq!(
+        db.query_strings("SELECT deactivated_at IS NOT NULL FROM discounts ORDER BY seq"),
+        ["1", "0", "0", "0"]
+    );
+    assert_eq!(
+        db.query_i64(
+            "SELECT COUNT(*) FROM discounts d JOIN discounts n ON n.seq = 2 \
+             WHERE d.seq = 1 AND d.deactivated_at = n.created_at"
+        ),
+        1
+    );
+    // Nobody is named for rows written before actors were recorded.
+    assert_eq!(
+        db.query_i64(
+            "SELECT (SELECT COUNT(*) FROM products WHERE actor IS NOT NULL) \
+                  + (SELECT COUNT(*) FROM stock_events WHERE actor IS NOT NULL)"
+        ),
+        0
+    );
+
+    let green_tea = &db.query_strings("SELECT id FROM products WHERE name = 'Green tea'")[0];
+    // The catalog reads as it did, priced with the replacing discount
+    // (12.5%) and the customer's best coupon (20%).
+    let shown = db.json(&["product", "show", green_tea, "--user", "42"]);
+    assert_eq!(shown["stock_count"], 130);
+    assert_eq!(shown["discount_percentage"].to_string(), "12.5");
+    assert_eq!(shown["final_price"].to_string(), "14000.0");
+    // Before it was replaced, the first discount (10%) was the one in force.
+    let earlier = db.json(&["product", "show", green_tea, "--at", "2025-05-20"]);
+    assert_eq!(earlier["discount_percentage"].to_string(), "10.0");
+    assert_eq!(
+        db.json(&["product", "history", green_tea])
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "the creation: name, description, price"
+    );
+    let listed = db.json(&["product", "list"]);
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        ["Green tea", "Teapot ÉCLAIR", "Mug", "Imported kettle"]
+    );
+    assert_eq!(
+        db.json(&["product", "list", "--name", "ÉCLAIR"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // And it takes writes under the new schema.
+    db.run(&["stock", "adjust", green_tea, "--change", "-30"])
+        .expect(0);
+    db.run(&[
+        "coupon",
+        "create",
+        "--user",
+        "9",
+        "--percent",
+        "5",
+        "--valid-to",
+        "2026-01-01",
+        "--code",
+        "welcome10",
+    ])
+    .expect(4);
+    db.product("After the upgrade", "1", "1");
+    assert_eq!(db.counts(), [5, 11, 4, 3]);
+    // Migrating again applies nothing.
+    assert_eq!(
+        db.json(&["db", "migrate"])["applied"],
+        serde_json::json!([])
+    );
+}
+
+/// The newest schema version this milly knows.
+const LATEST: i64 = 13;
+
+/// On a shared server, an older schema is the operator's to upgrade: every
+/// command but `db migrate` and `db status` exits 6 (`schema_outdated`) and
+/// changes nothing, until `db migrate` runs.
+fn an_older_mysql_schema_is_refused_until_db_migrate(db: &TestDb) {
+    load_fixture(db);
+    let before = snapshot(db);
+    let green_tea = db.query_strings("SELECT id FROM products WHERE name = 'Green tea'")[0].clone();
+    for args in [
+        vec!["product", "list"],
+        vec!["product", "show", &green_tea],
+        vec!["stock", "adjust", &green_tea, "--change", "+1"],
+        vec!["product", "create", "--name", "New", "--price", "1"],
+        vec![
+            "--idempotency-key",
+            "k1",
+            "product",
+            "create",
+            "--name",
+            "New",
+            "--price",
+            "1",
+        ],
+    ] {
+        let mut all = vec!["--json"];
+        all.extend(args.iter().copied());
+        let run = db.run(&all).expect(6);
+        assert!(
+            run.stderr.contains("\"code\":\"schema_outdated\""),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains("run `milly db migrate`"), "{run:?}");
+    }
+    assert_eq!(snapshot(db), before, "nothing changed");
+    assert_eq!(db.json(&["db", "status"])["schema_version"], 5);
+
+    db.json(&["db", "migrate"]);
+    assert_eq!(snapshot(db), before, "every row kept");
+    db.run(&["stock", "adjust", &green_tea, "--change", "+1"])
+        .expect(0);
+    assert_eq!(
+        db.counts(),
+        [4, 10, 4, 3],
+        "the fixture's rows and the new event"
+    );
+}
+
+/// An SQLite file is upgraded by any command, reads included.
+fn an_older_sqlite_file_is_upgraded_by_any_command() {
+    let db = &TestDb::sqlite();
+    load_fixture(db);
+    let before = snapshot(db);
+    db.run(&["product", "list"]).expect(0);
+    assert_eq!(db.json(&["db", "status"])["schema_version"], LATEST);
+    assert_eq!(snapshot(db), before);
+}
+
+on_both_backends!(a_database_made_by_release_0_1_upgrades_with_every_row_kept);
+crate::plain_tests!(an_older_sqlite_file_is_upgraded_by_any_command);
+crate::on_mysql!(an_older_mysql_schema_is_refused_until_db_migrate);

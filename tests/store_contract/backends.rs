@@ -1,0 +1,197 @@
+//! The backends the contract runs on, each giving every story a fresh,
+//! empty database and a raw connection for what the port cannot show.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::mysql::prelude::Queryable;
+use milly::adapters::persistence::{self, DatabaseUrl, StoreSettings};
+use milly::app::CatalogStore;
+use tempfile::TempDir;
+
+/// How a backend opens a fresh database for one story.
+#[derive(Clone)]
+pub struct Backend {
+    pub name: &'static str,
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Sqlite,
+    /// A server reachable at this admin URL, or the variable that was unset.
+    Mysql(Result<Arc<str>, &'static str>),
+}
+
+impl Backend {
+    pub fn sqlite() -> Backend {
+        Backend {
+            name: "sqlite",
+            kind: Kind::Sqlite,
+        }
+    }
+
+    /// A MySQL-compatible server named by the environment variable `var`
+    /// (the first URL, when it lists several nodes of one cluster).
+    pub fn mysql(name: &'static str, var: &'static str) -> Backend {
+        let url = std::env::var(var)
+            .ok()
+            .and_then(|urls| urls.split_whitespace().next().map(Arc::from))
+            .ok_or(var);
+        Backend {
+            name,
+            kind: Kind::Mysql(url),
+        }
+    }
+
+    pub fn skip_reason(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Mysql(Err(var)) => Some(format!("{var} is not set")),
+            _ => None,
+        }
+    }
+
+    pub fn fresh(&self) -> Result<TestDb, String> {
+        match &self.kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+                let path = dir.path().join("contract.db");
+                Ok(TestDb {
+                    url: format!("sqlite:{}", path.display()),
+                    raw: Raw::Sqlite { path, _dir: dir },
+                })
+            }
+            Kind::Mysql(Ok(admin)) => {
+                let name = format!("milly_contract_{:016x}", rand::random::<u64>());
+                let mut conn = mysql_conn(admin)?;
+                conn.query_drop(format!("CREATE DATABASE `{name}`"))
+                    .map_err(|e| format!("cannot create a test database on {admin}: {e}"))?;
+                let url = with_database(admin, &name);
+                Ok(TestDb {
+                    url: url.clone(),
+                    raw: Raw::Mysql {
+                        admin: admin.to_string(),
+                        url,
+                        name,
+                    },
+                })
+            }
+            Kind::Mysql(Err(var)) => Err(format!("{var} is not set")),
+        }
+    }
+}
+
+fn mysql_conn(url: &str) -> Result<::mysql::Conn, String> {
+    let opts = ::mysql::Opts::from_url(url).map_err(|e| format!("bad MySQL URL: {e}"))?;
+    ::mysql::Conn::new(opts).map_err(|e| format!("cannot connect to the test server: {e}"))
+}
+
+/// The admin URL with its database replaced.
+fn with_database(admin: &str, database: &str) -> String {
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[after_scheme..].find('/') {
+        Some(slash) => &base[..after_scheme + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{database}?{q}"),
+        None => format!("{root}/{database}"),
+    }
+}
+
+/// One story's database.
+pub struct TestDb {
+    pub url: String,
+    raw: Raw,
+}
+
+enum Raw {
+    Sqlite {
+        path: PathBuf,
+        _dir: TempDir,
+    },
+    Mysql {
+        admin: String,
+        url: String,
+        name: String,
+    },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Raw::Mysql { admin, name, .. } = &self.raw {
+            if let Ok(mut conn) = mysql_conn(admin) {
+                let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"));
+            }
+        }
+    }
+}
+
+/// A new connection to the database at `url` (already migrated) through the
+/// adapter, e.g. from another thread.
+pub fn open_url(url: &str, lock_timeout: Duration) -> Box<dyn CatalogStore> {
+    open_url_with(url, lock_timeout, false)
+}
+
+/// [`open_url`], for a dry run (every write rolls back) or not.
+pub fn open_url_with(url: &str, lock_timeout: Duration, dry_run: bool) -> Box<dyn CatalogStore> {
+    let parsed = DatabaseUrl::parse(url).expect("test URL");
+    let settings = StoreSettings {
+        lock_timeout,
+        create_missing: true,
+        connect_timeout: Duration::from_secs(5),
+        dry_run,
+    };
+    persistence::open(&parsed, &settings).unwrap_or_else(|e| panic!("open {url}: {e}"))
+}
+
+impl TestDb {
+    /// A new connection through the adapter, with its schema migrated, as
+    /// every command opens it.
+    pub fn store(&self) -> Box<dyn CatalogStore> {
+        let store = self.open_unmigrated();
+        store.migrate().expect("migrate");
+        store
+    }
+
+    /// A new connection through the adapter that has not migrated yet.
+    pub fn open_unmigrated(&self) -> Box<dyn CatalogStore> {
+        open_url(&self.url, Duration::from_secs(5))
+    }
+
+    /// A new connection whose writes all roll back (`--dry-run`).
+    pub fn open_dry_run(&self) -> Box<dyn CatalogStore> {
+        open_url_with(&self.url, Duration::from_secs(5), true)
+    }
+
+    /// Runs SQL outside milly, as an operator's client would.
+    pub fn raw_exec(&self, sql: &str) -> Result<(), String> {
+        match &self.raw {
+            Raw::Sqlite { path, .. } => rusqlite::Connection::open(path)
+                .and_then(|c| c.execute_batch(sql))
+                .map_err(|e| e.to_string()),
+            Raw::Mysql { url, .. } => mysql_conn(url)?.query_drop(sql).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// One integer from a raw query.
+    pub fn raw_i64(&self, sql: &str) -> i64 {
+        match &self.raw {
+            Raw::Sqlite { path, .. } => rusqlite::Connection::open(path)
+                .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Raw::Mysql { url, .. } => mysql_conn(url)
+                .and_then(|mut c| c.query_first::<i64, _>(sql).map_err(|e| e.to_string()))
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .unwrap_or_else(|| panic!("{sql}: no row")),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.raw, Raw::Sqlite { .. })
+    }
+}
