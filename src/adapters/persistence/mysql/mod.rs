@@ -97,18 +97,16 @@ impl MysqlStore {
             .prefer_socket(false)
             .tcp_connect_timeout(Some(settings.connect_timeout))
             .read_timeout(Some(io_timeout))
-            .write_timeout(Some(io_timeout))
-            // Two statements, two round trips on every start.
-            .init(vec![
-                format!(
-                    "SET NAMES utf8mb4 COLLATE utf8mb4_bin, time_zone = '+00:00', sql_mode = '{SQL_MODE}', \
-                     innodb_lock_wait_timeout = {lock_wait_secs}, lock_wait_timeout = {lock_wait_secs}"
-                ),
-                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".to_owned(),
-            ]);
+            .write_timeout(Some(io_timeout));
         tls::check_ca(url)
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to {location}: {e}")))?;
-        let conn = connect::within(settings.connect_timeout, opts, url)
+        let session = connect::Session {
+            common: format!(
+                "NAMES utf8mb4 COLLATE utf8mb4_bin, time_zone = '+00:00', sql_mode = '{SQL_MODE}', \
+                 innodb_lock_wait_timeout = {lock_wait_secs}, lock_wait_timeout = {lock_wait_secs}"
+            ),
+        };
+        let conn = connect::within(settings.connect_timeout, opts, session, url)
             .map_err(|e| e.into_store_error(&location, url, settings, &secrets))?;
         Ok(MysqlStore {
             conn: RefCell::new(conn),
