@@ -26,6 +26,8 @@ pub enum Context<'a> {
     CreateCoupon(&'a str),
     /// Running a migration's SQL.
     Migrate,
+    /// Starting a unit of work, which its caller retries as a whole.
+    BeginUnit,
 }
 
 /// A refusal every backend can report, in the backend's own words.
@@ -52,6 +54,11 @@ pub fn store_error(refusal: Refusal, context: Context<'_>, detail: String) -> St
     match (refusal, context) {
         // The optimistic ledger: another writer took this version first.
         (Duplicate | LockTimeout, AppendEvent(_)) => StoreError::Conflict(detail),
+        // Another writer held the lock a unit takes at its start (SQLite's
+        // write lock): contention, which the unit's caller retries within
+        // the lock timeout, and reports as a conflict once it runs out, as
+        // it would a ledger append that waited on a held product.
+        (LockTimeout, BeginUnit) => StoreError::Conflict(detail),
         (Duplicate, CreateCoupon(code)) => StoreError::DuplicateCouponCode(code.to_owned()),
         // Two `discount set` for one product racing past each other hit the
         // one-active-discount index: a conflict to retry.

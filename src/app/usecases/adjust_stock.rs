@@ -24,6 +24,13 @@ impl Catalog<'_> {
     /// store reports a conflict and the whole read-check-write is retried with
     /// backoff, so the rule is always checked against the stock it changes.
     ///
+    /// Each attempt is one unit of work, read and append together. The
+    /// version check does not depend on it, but a store that takes its write
+    /// lock when a unit begins (SQLite) then serves concurrent adjusters one
+    /// after another instead of letting them all read the same version and
+    /// all but one fail at the append: the first attempt succeeds, and a
+    /// busy product costs a short wait in line rather than rounds of backoff.
+    ///
     /// With an expected version, a ledger found at any other version is
     /// refused at once (`version_mismatch`): the caller decided on a stock
     /// it no longer holds, so applying the change anyway would be wrong, and
@@ -31,35 +38,52 @@ impl Catalog<'_> {
     /// any conflict, and then refused for the version it finds.
     pub fn adjust_stock(&self, input: AdjustStock) -> Result<StockAdjusted, AppError> {
         let outcome = retry::on_conflict(&self.retry, || {
-            let latest = self
-                .store
-                .latest_stock_event(&input.product_id)?
-                .ok_or_else(|| AppError::NotFound {
-                    what: "product",
-                    id: input.product_id.to_string(),
-                })?;
-            if let Some(expected) = input.expected_version {
-                if latest.version != expected {
-                    return Err(version_mismatch(&latest, expected).into());
+            if self.in_unit {
+                return self.adjust_once(&input);
+            }
+            self.store.begin_unit()?;
+            let adjusted = self.adjust_once(&input);
+            match &adjusted {
+                Ok(_) => self.store.finish_unit(true)?,
+                // The failure is what to report; a rollback over a lost
+                // connection changes nothing.
+                Err(_) => {
+                    let _ = self.store.finish_unit(false);
                 }
             }
-            let now = self.clock.now();
-            let next = latest
-                .next(
-                    EventId::generate(now, random_bits()),
-                    input.change,
-                    input.reason.clone(),
-                    now,
-                )
-                .map_err(AppError::from)?
-                .by(self.actor());
-            self.store.append_stock_event(&next)?;
-            Ok::<_, AttemptError>(next)
+            adjusted
         })?;
         Ok(StockAdjusted {
             event: outcome.value,
             attempts: outcome.attempts,
         })
+    }
+
+    fn adjust_once(&self, input: &AdjustStock) -> Result<StockEvent, AttemptError> {
+        let latest = self
+            .store
+            .latest_stock_event(&input.product_id)?
+            .ok_or_else(|| AppError::NotFound {
+                what: "product",
+                id: input.product_id.to_string(),
+            })?;
+        if let Some(expected) = input.expected_version {
+            if latest.version != expected {
+                return Err(version_mismatch(&latest, expected).into());
+            }
+        }
+        let now = self.clock.now();
+        let next = latest
+            .next(
+                EventId::generate(now, random_bits()),
+                input.change,
+                input.reason.clone(),
+                now,
+            )
+            .map_err(AppError::from)?
+            .by(self.actor());
+        self.store.append_stock_event(&next)?;
+        Ok(next)
     }
 }
 
@@ -201,11 +225,12 @@ mod tests {
         fn status(&self) -> Result<StoreStatus, StoreError> {
             unreachable!("not used by adjust_stock")
         }
+        // Each attempt is a unit; this ledger applies appends at once.
         fn begin_unit(&self) -> Result<(), StoreError> {
-            unreachable!("not used by adjust_stock")
+            Ok(())
         }
         fn finish_unit(&self, _: bool) -> Result<(), StoreError> {
-            unreachable!("not used by adjust_stock")
+            Ok(())
         }
         fn recorded_request(
             &self,

@@ -51,6 +51,9 @@ pub struct Catalog<'a> {
     clock: &'a dyn Clock,
     retry: RetryPolicy,
     actor: Option<Actor>,
+    /// A unit of work is open ([`Catalog::once`]): use cases that would
+    /// open their own join it instead.
+    in_unit: bool,
 }
 
 impl<'a> Catalog<'a> {
@@ -60,6 +63,7 @@ impl<'a> Catalog<'a> {
             clock,
             retry,
             actor: None,
+            in_unit: false,
         }
     }
 

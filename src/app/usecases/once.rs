@@ -64,6 +64,7 @@ impl Catalog<'_> {
                 attempts: 1,
                 ..self.retry
             },
+            in_unit: true,
             ..self.clone()
         };
         let outcome = retry::on_conflict(&self.retry, || {

@@ -199,7 +199,8 @@ fn connection_failed(detail: String, context: Context<'_>) -> StoreError {
                 "lost the connection to the MySQL server: {detail}; the change may have been applied"
             ))
         }
-        Read | Migrate => StoreError::Unavailable(format!(
+        // Nothing was sent yet at the start of a unit.
+        Read | Migrate | BeginUnit => StoreError::Unavailable(format!(
             "lost the connection to the MySQL server: {detail}"
         )),
     }

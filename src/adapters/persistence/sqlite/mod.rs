@@ -468,7 +468,7 @@ impl CatalogStore for SqliteStore {
         }
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| map_err(e, Context::Write))?;
+            .map_err(|e| map_err(e, Context::BeginUnit))?;
         self.in_unit.set(true);
         Ok(())
     }
