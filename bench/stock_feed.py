@@ -75,6 +75,18 @@ def feed(ids, rows, seed):
     return [(rng.choice(ids), rng.choice(["+3", "-2", "+1", "-1"])) for _ in range(rows)]
 
 
+def write_feed(path, ids, rows, seed, changes=("+1", "+2", "+3")):
+    """A CSV feed for `milly import stock` of `rows` changes spread over
+    `ids` at random (seeded). The default changes only add stock, so a feed
+    applies to any catalog whatever its stock (bench/workloads.py uses it
+    on the benchmark's catalogs)."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("product_id,change\n")
+        for _ in range(rows):
+            f.write(f"{rng.choice(ids)},{rng.choice(changes)}\n")
+
+
 def timed(fn):
     start = time.perf_counter()
     fn()
