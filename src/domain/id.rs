@@ -20,7 +20,22 @@ fn encode_ulid(millis: u64, random: u128) -> String {
 }
 
 fn is_ulid(text: &str) -> bool {
-    text.len() == ULID_CHARS && text.bytes().all(|b| CROCKFORD.contains(&b))
+    text.len() == ULID_CHARS && text.bytes().all(is_crockford)
+}
+
+/// One of the 32 letters and digits of Crockford's base 32 (no I, L, O, U),
+/// answered from a table: ids are checked every time one is read back.
+fn is_crockford(b: u8) -> bool {
+    const TABLE: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < CROCKFORD.len() {
+            table[CROCKFORD[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    TABLE[b as usize]
 }
 
 macro_rules! typed_id {

@@ -56,16 +56,6 @@ fn free_text_as(
 ) -> Result<String, DomainError> {
     let old = rules == Rules::Stored;
     let trimmed = raw.trim();
-    let what = if allow_line_breaks {
-        "text without control characters other than tab and newline, nor bidirectional overrides"
-    } else {
-        "text without control characters or bidirectional overrides"
-    };
-    let allowed = if allow_empty {
-        format!("{what}, at most {max} characters")
-    } else {
-        format!("non-blank {what}, at most {max} characters")
-    };
     // A carriage return is refused even in prose: it moves the cursor back
     // over what was printed, which is exactly what the message says is not
     // allowed. Bidirectional overrides are refused for the same reason.
@@ -73,10 +63,25 @@ fn free_text_as(
         (c.is_control() && !(allow_line_breaks && (matches!(c, '\n' | '\t') || (old && c == '\r'))))
             || (!old && is_bidi_control(c))
     };
-    if (!allow_empty && trimmed.is_empty())
-        || trimmed.chars().count() > max
-        || trimmed.chars().any(control)
-    {
+    // Printable ASCII (most names, every listed row of a catalog) needs
+    // neither the character-by-character rules nor a character count.
+    let plain_ascii = trimmed.bytes().all(|b| (b' '..=b'~').contains(&b));
+    let fits = if plain_ascii {
+        trimmed.len() <= max
+    } else {
+        trimmed.chars().count() <= max && !trimmed.chars().any(control)
+    };
+    if (!allow_empty && trimmed.is_empty()) || !fits {
+        let what = if allow_line_breaks {
+            "text without control characters other than tab and newline, nor bidirectional overrides"
+        } else {
+            "text without control characters or bidirectional overrides"
+        };
+        let allowed = if allow_empty {
+            format!("{what}, at most {max} characters")
+        } else {
+            format!("non-blank {what}, at most {max} characters")
+        };
         return Err(DomainError::invalid(field, raw, allowed));
     }
     Ok(trimmed.to_owned())
