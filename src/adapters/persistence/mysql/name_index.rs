@@ -12,12 +12,12 @@
 //!
 //! Block-granular rather than one row per (trigram, product): an exact
 //! posting list is about 23 rows per product, too many to write at import
-//! speed, while a block of 4,096 positions holds a few thousand distinct
-//! trigrams whatever the number of products in it, about one row per
-//! product in all. A finer block would scan less per candidate block and
-//! write more rows; 4,096 keeps both a rare term's search (a handful of
-//! blocks) and an import's extra writes small (see BENCHMARKS.md and the
-//! commit that chose it).
+//! speed, while a block's distinct trigrams grow far slower than its
+//! products. Measured on the benchmark's million-product catalog: blocks of
+//! 4,096 positions make 0.49 M rows (about 2,000 a block), blocks of 1,024
+//! make 1.77 M. A finer block scans less per candidate block, but the rare
+//! term's five blocks of 4,096 already cost only a few milliseconds, so the
+//! import's extra writes decided.
 //!
 //! The index is written in the transaction that writes the name, with
 //! `INSERT IGNORE`: nearly every row already exists, so concurrent writers
