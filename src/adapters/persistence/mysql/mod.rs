@@ -78,6 +78,15 @@ pub struct MysqlStore {
     in_unit: Cell<bool>,
     /// Roll back instead of committing (see [`MysqlStore::end_transaction`]).
     dry_run: bool,
+    /// How to connect again, for `db migrate`'s own connection.
+    reconnect: Reconnect,
+}
+
+/// What opening a second connection to the same database takes.
+struct Reconnect {
+    opts: OptsBuilder,
+    url: MysqlUrl,
+    settings: StoreSettings,
 }
 
 impl MysqlStore {
@@ -110,7 +119,7 @@ impl MysqlStore {
             ]);
         tls::check_ca(url)
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to {location}: {e}")))?;
-        let conn = connect::within(settings.connect_timeout, opts, url)
+        let conn = connect::within(settings.connect_timeout, opts.clone(), url)
             .map_err(|e| e.into_store_error(&location, url, settings, &secrets))?;
         Ok(MysqlStore {
             conn: RefCell::new(conn),
@@ -120,6 +129,11 @@ impl MysqlStore {
             secrets,
             in_unit: Cell::new(false),
             dry_run: settings.dry_run,
+            reconnect: Reconnect {
+                opts,
+                url: url.clone(),
+                settings: *settings,
+            },
         })
     }
 
@@ -129,13 +143,32 @@ impl MysqlStore {
         if self.dry_run {
             return schema::pending(&mut self.conn.borrow_mut(), &self.secrets);
         }
-        schema::migrate(
-            &mut self.conn.borrow_mut(),
-            self.lock_wait,
-            upgrade,
-            &self.database,
-            &self.secrets,
-        )
+        let mut conn = self.conn.borrow_mut();
+        let mut own;
+        let conn =
+            if upgrade == Upgrade::All && !schema::pending(&mut conn, &self.secrets)?.is_empty() {
+                own = self.migration_conn()?;
+                &mut own
+            } else {
+                &mut *conn
+            };
+        schema::migrate(conn, self.lock_wait, upgrade, &self.database, &self.secrets)
+    }
+
+    /// A connection whose reads wait as long as a migration statement may
+    /// run under the lease: the command's own connection gives up after
+    /// the lock timeout, and backfilling an index over a large catalog
+    /// (version 15) takes longer than that.
+    fn migration_conn(&self) -> Result<Conn, StoreError> {
+        let Reconnect {
+            opts,
+            url,
+            settings,
+        } = &self.reconnect;
+        let wait = Some(schema::STATEMENT_LIMIT + settings.connect_timeout);
+        let opts = opts.clone().read_timeout(wait).write_timeout(wait);
+        connect::within(settings.connect_timeout, opts, url)
+            .map_err(|e| e.into_store_error(&self.location, url, settings, &self.secrets))
     }
 
     /// The one place where this adapter's transactions end: a method's own
