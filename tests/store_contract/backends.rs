@@ -191,6 +191,23 @@ impl TestDb {
         }
     }
 
+    /// The first column of a raw query's rows, as text, with `?` bound to
+    /// `param`.
+    pub fn raw_strings(&self, sql: &str, param: &str) -> Vec<String> {
+        match &self.raw {
+            Raw::Sqlite { path, .. } => rusqlite::Connection::open(path)
+                .and_then(|c| {
+                    c.prepare(sql)?
+                        .query_map([param], |r| r.get(0))?
+                        .collect::<Result<Vec<String>, _>>()
+                })
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Raw::Mysql { url, .. } => mysql_conn(url)
+                .and_then(|mut c| c.exec(sql, (param,)).map_err(|e| e.to_string()))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
     pub fn is_sqlite(&self) -> bool {
         matches!(self.raw, Raw::Sqlite { .. })
     }

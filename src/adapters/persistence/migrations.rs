@@ -47,6 +47,8 @@ schema_history! {
     11 "0011" "discount_replacement_times",
     12 "0012" "coupon_deactivations",
     13 "0013" "idempotency_keys",
+    14 "0014" "product_name_trigrams",
+    15 "0015" "product_name_trigrams_backfill",
 }
 
 /// One migration: its number, its name and its SQL statements.

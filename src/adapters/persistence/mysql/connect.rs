@@ -56,6 +56,7 @@ impl ConnectError {
 }
 
 /// The session variables every connection sets.
+#[derive(Clone)]
 pub struct Session {
     /// Assignments for a `SET` that every server takes.
     pub common: String,

@@ -11,6 +11,7 @@ use ::mysql::prelude::Queryable;
 use ::mysql::{Conn, Row, Value};
 
 use super::errors::Context;
+use super::name_index;
 use super::rows::{self, MysqlRow};
 use super::{MysqlStore, COUPON_COLUMNS, DISCOUNT_COLUMNS, DISCOUNT_INSERT, EVENT_INSERT};
 use crate::adapters::persistence::decode;
@@ -234,12 +235,12 @@ impl MysqlStore {
         let values = change_values(change)?;
         let id = &before.id;
         let write = |tx: &mut Conn| -> ::mysql::Result<Result<(), StoreError>> {
-            let current: Option<(String, String, i64, i64)> = tx.exec_first(
-                "SELECT name, description, price_cents, archived_at IS NOT NULL
+            let current: Option<(i64, String, String, i64, i64)> = tx.exec_first(
+                "SELECT seq, name, description, price_cents, archived_at IS NOT NULL
                    FROM products WHERE id = ? FOR UPDATE",
                 (id.as_str(),),
             )?;
-            let Some((name, description, price, archived)) = current else {
+            let Some((position, name, description, price, archived)) = current else {
                 return Ok(Err(StoreError::ProductNotFound(id.to_string())));
             };
             if archived != 0 {
@@ -266,6 +267,9 @@ impl MysqlStore {
                     id.as_str(),
                 ),
             )?;
+            if after.name != before.name {
+                name_index::index_name(tx, position, &after.name.folded())?;
+            }
             tx.exec_drop(CHANGE_INSERT, values.clone())?;
             Ok(Ok(()))
         };

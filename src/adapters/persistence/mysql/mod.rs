@@ -18,6 +18,7 @@ mod connect;
 mod errors;
 mod ledgers;
 mod lifecycle;
+mod name_index;
 mod rows;
 mod schema;
 mod stock_batch;
@@ -45,6 +46,7 @@ use crate::domain::{
     ProductChange, ProductId, StockEvent,
 };
 use errors::{map_err, Context, Secrets};
+use name_index::ImportIndex;
 use rows::MysqlRow;
 use schema::Upgrade;
 
@@ -76,6 +78,16 @@ pub struct MysqlStore {
     in_unit: Cell<bool>,
     /// Roll back instead of committing (see [`MysqlStore::end_transaction`]).
     dry_run: bool,
+    /// How to connect again, for `db migrate`'s own connection.
+    reconnect: Reconnect,
+}
+
+/// What opening a second connection to the same database takes.
+struct Reconnect {
+    opts: OptsBuilder,
+    session: connect::Session,
+    url: MysqlUrl,
+    settings: StoreSettings,
 }
 
 impl MysqlStore {
@@ -106,7 +118,7 @@ impl MysqlStore {
                  innodb_lock_wait_timeout = {lock_wait_secs}, lock_wait_timeout = {lock_wait_secs}"
             ),
         };
-        let conn = connect::within(settings.connect_timeout, opts, session, url)
+        let conn = connect::within(settings.connect_timeout, opts.clone(), session.clone(), url)
             .map_err(|e| e.into_store_error(&location, url, settings, &secrets))?;
         Ok(MysqlStore {
             conn: RefCell::new(conn),
@@ -116,6 +128,12 @@ impl MysqlStore {
             secrets,
             in_unit: Cell::new(false),
             dry_run: settings.dry_run,
+            reconnect: Reconnect {
+                opts,
+                session,
+                url: url.clone(),
+                settings: *settings,
+            },
         })
     }
 
@@ -125,13 +143,33 @@ impl MysqlStore {
         if self.dry_run {
             return schema::pending(&mut self.conn.borrow_mut(), &self.secrets);
         }
-        schema::migrate(
-            &mut self.conn.borrow_mut(),
-            self.lock_wait,
-            upgrade,
-            &self.database,
-            &self.secrets,
-        )
+        let mut conn = self.conn.borrow_mut();
+        let mut own;
+        let conn =
+            if upgrade == Upgrade::All && !schema::pending(&mut conn, &self.secrets)?.is_empty() {
+                own = self.migration_conn()?;
+                &mut own
+            } else {
+                &mut *conn
+            };
+        schema::migrate(conn, self.lock_wait, upgrade, &self.database, &self.secrets)
+    }
+
+    /// A connection whose reads wait as long as a migration statement may
+    /// run under the lease: the command's own connection gives up after
+    /// the lock timeout, and backfilling an index over a large catalog
+    /// (version 15) takes longer than that.
+    fn migration_conn(&self) -> Result<Conn, StoreError> {
+        let Reconnect {
+            opts,
+            session,
+            url,
+            settings,
+        } = &self.reconnect;
+        let wait = Some(schema::STATEMENT_LIMIT + settings.connect_timeout);
+        let opts = opts.clone().read_timeout(wait).write_timeout(wait);
+        connect::within(settings.connect_timeout, opts, session.clone(), url)
+            .map_err(|e| e.into_store_error(&self.location, url, settings, &self.secrets))
     }
 
     /// The one place where this adapter's transactions end: a method's own
@@ -169,6 +207,31 @@ impl MysqlStore {
                 Err(e)
             }
         }
+    }
+
+    /// Runs reads that must see one snapshot, in a read-only REPEATABLE
+    /// READ transaction (the session's READ COMMITTED gives each statement
+    /// its own); inside a unit of work they join its transaction.
+    fn snapshot<T>(
+        &self,
+        context: Context<'_>,
+        work: impl FnOnce(&mut Conn) -> ::mysql::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.borrow_mut();
+        if self.in_unit.get() {
+            return work(&mut conn).map_err(self.err(context));
+        }
+        // One round trip: the level applies to the next transaction only.
+        conn.query_drop(
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+             START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+        )
+        .map_err(self.err(context))?;
+        let read = work(&mut conn);
+        let ended = self.end_transaction(&mut conn, read.is_ok());
+        let read = read.map_err(self.err(context))?;
+        ended.map_err(self.err(context))?;
+        Ok(read)
     }
 
     /// [`Self::transaction`] for work whose every failure is a driver error
@@ -245,6 +308,43 @@ const DISCOUNT_SELECT: &str =
     "d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at, \
      d.actor, d.deactivated_at, d.deactivated_by";
 
+/// One page of `product list`: its positions are chosen first, so the
+/// stock, price and discount lookups run only for the rows shown.
+struct PageRows<'p> {
+    plan: &'p PagePlan<'p>,
+    limit: u32,
+    at: Value,
+}
+
+impl PageRows<'_> {
+    /// The page among the products whose position satisfies `positions`
+    /// (SQL made by this adapter, never from input).
+    fn read(&self, conn: &mut Conn, positions: &str) -> ::mysql::Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq
+               FROM (SELECT seq FROM products
+                      WHERE {positions} AND seq > ? AND (? IS NULL OR LOCATE(?, name_folded) > 0)
+                        AND (? OR archived_at IS NULL)
+                      ORDER BY seq LIMIT ? OFFSET ?) page
+               JOIN products p ON p.seq = page.seq
+               {APPLICABLE_DISCOUNT_JOIN}
+              ORDER BY p.seq"
+        );
+        let plan = self.plan;
+        let mut params: Vec<Value> = vec![self.at.clone(); 3];
+        params.extend([
+            plan.after.into(),
+            plan.term.into(),
+            plan.term.into(),
+            plan.include_archived.into(),
+            self.limit.into(),
+            plan.skip.into(),
+        ]);
+        params.extend(vec![self.at.clone(); 3]);
+        conn.exec(sql, params)
+    }
+}
+
 /// An INSERT whose values come from `rows::*_values`, for one row or many.
 struct Insert {
     head: &'static str,
@@ -296,6 +396,7 @@ impl CatalogStore for MysqlStore {
                 PRODUCT_INSERT.sql(1),
                 rows::product_values(position, product),
             )?;
+            name_index::index_name(tx, position, &product.name.folded())?;
             tx.exec_drop(EVENT_INSERT.sql(1), rows::event_values(opening))
         })
     }
@@ -308,36 +409,34 @@ impl CatalogStore for MysqlStore {
         // A filter looks at names, in position order, until the page is
         // full. LOCATE, not LIKE: the folded term is matched literally, `%`
         // and `_` included, byte for byte under the column's binary
-        // collation. The page's positions are chosen first, so the stock,
-        // price and discount lookups run only for the rows shown.
+        // collation. A term of three or more characters looks only at the
+        // blocks of positions the name index gives (see `name_index`); a
+        // shorter one has no trigram and scans the names.
         let plan = PagePlan::of(query, || self.any_archived())?;
-        let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq
-               FROM (SELECT seq FROM products
-                      WHERE seq > ? AND (? IS NULL OR LOCATE(?, name_folded) > 0)
-                        AND (? OR archived_at IS NULL)
-                      ORDER BY seq LIMIT ? OFFSET ?) page
-               JOIN products p ON p.seq = page.seq
-               {APPLICABLE_DISCOUNT_JOIN}
-              ORDER BY p.seq"
-        );
-        let at = rows::datetime(at);
-        let (name, after, skip) = (plan.term, plan.after, plan.skip);
-        let mut params: Vec<Value> = vec![at.clone(), at.clone(), at.clone()];
-        params.extend([
-            after.into(),
-            name.into(),
-            name.into(),
-            plan.include_archived.into(),
-            query.limit.into(),
-            skip.into(),
-        ]);
-        params.extend(vec![at; 3]);
-        let found: Vec<Row> = self
-            .conn
-            .borrow_mut()
-            .exec(sql, params)
-            .map_err(self.err(Context::Read))?;
+        let page = PageRows {
+            plan: &plan,
+            limit: query.limit,
+            at: rows::datetime(at),
+        };
+        let found = match plan.term.filter(|t| t.chars().count() >= 3) {
+            None => page
+                .read(&mut self.conn.borrow_mut(), "TRUE")
+                .map_err(self.err(Context::Read))?,
+            // The candidate blocks and the page from one snapshot, so a
+            // product added or renamed in between is in both or neither.
+            Some(term) => self.snapshot(Context::Read, |conn| {
+                let ranges = name_index::candidate_ranges(conn, term)?;
+                if ranges.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let within = ranges
+                    .iter()
+                    .map(|(first, last)| format!("seq BETWEEN {first} AND {last}"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                page.read(conn, &format!("({within})"))
+            })?,
+        };
         const STOCK: usize = decode::PRODUCT_WIDTH;
         const SEQ: usize = STOCK + 1 + decode::DISCOUNT_WIDTH;
         let rows = found
@@ -482,6 +581,7 @@ impl CatalogStore for MysqlStore {
                 tx,
                 position,
                 batches: ImportBatches::default(),
+                names: ImportIndex::default(),
                 secrets: &self.secrets,
             };
             // An aborted import fails its transaction so that it is rolled
@@ -490,6 +590,7 @@ impl CatalogStore for MysqlStore {
                 return Err(StoreError::Internal(ABORTED.into()));
             };
             writer.batches.flush(writer.tx).map_err(&db)?;
+            writer.names.flush(writer.tx).map_err(&db)?;
             Ok(counts)
         });
         match written {
@@ -707,6 +808,7 @@ struct BulkWriter<'t> {
     tx: &'t mut Conn,
     position: i64,
     batches: ImportBatches,
+    names: ImportIndex,
     secrets: &'t Secrets,
 }
 
@@ -727,11 +829,13 @@ impl ImportWriter for BulkWriter<'_> {
                 .map(|e| (Table::Events, rows::event_values(e))),
         )
         .chain(discount.map(|d| (Table::Discounts, rows::discount_values(d))));
+        let db = |e| map_err(e, Context::Write, self.secrets);
         for (table, values) in rows {
-            self.batches
-                .add(table, values, self.tx)
-                .map_err(|e| map_err(e, Context::Write, self.secrets))?;
+            self.batches.add(table, values, self.tx).map_err(db)?;
         }
+        self.names
+            .add(self.tx, self.position, &product.name.folded())
+            .map_err(db)?;
         self.position += 1;
         Ok(())
     }

@@ -60,6 +60,9 @@ const CREATE_LEASE: &str = "CREATE TABLE IF NOT EXISTS milly_migration_lease (
 /// included); a lease left by a killed process blocks others this long.
 const LEASE_SECS: u64 = 120;
 
+/// The longest a migration statement may run: the lease's length.
+pub const STATEMENT_LIMIT: Duration = Duration::from_secs(LEASE_SECS);
+
 /// What a call may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upgrade {

@@ -1,0 +1,2 @@
+-- MySQL only: milly's trigram index of names for `--name`. SQLite has had
+-- its FTS5 trigram index (products_name_search) since version 1.

@@ -1,0 +1,2 @@
+-- MySQL only: indexes the names of existing products in version 14's
+-- table. SQLite's FTS5 index already holds every name.
