@@ -37,11 +37,18 @@ pub fn run(url: &str, workload: &Workload) -> Result<String> {
             );
             listing(&mut conn, &pages, &at)
         }
-        Workload::Name { term, limit } => listing(
-            &mut conn,
-            &search::mysql_candidates(&lit(term), *limit),
-            &at,
-        ),
+        Workload::Name { term, limit } => {
+            let blocks: Option<Vec<i64>> =
+                match search::mysql_blocks(term, |bytes| Value::from(bytes).as_sql(false)) {
+                    Some(sql) => Some(conn.query(sql).map_err(err)?),
+                    None => None,
+                };
+            listing(
+                &mut conn,
+                &search::mysql_candidates(&lit(term), blocks.as_deref(), *limit),
+                &at,
+            )
+        }
         Workload::Adjust { id, change } => adjust(&mut conn, id, *change),
     }
 }

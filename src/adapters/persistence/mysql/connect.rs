@@ -67,35 +67,61 @@ const UNKNOWN_VARIABLE: u16 = 1193;
 
 impl Session {
     /// One round trip on MariaDB: READ COMMITTED through its `tx_isolation`
-    /// variable, and causal reads on a Galera node (`wsrep_sync_wait`; no
+    /// variable, causal reads on a Galera node (`wsrep_sync_wait`; no
     /// effect elsewhere), so a command run on one node sees what a command
     /// run a moment before on another node committed — a script that
     /// creates a product through one node and adjusts its stock through
-    /// the next must not be told the product does not exist. MySQL knows
-    /// neither variable: it gets `transaction_isolation`.
-    fn start(&self, conn: &mut Conn) -> ::mysql::Result<()> {
+    /// the next must not be told the product does not exist — and, in the
+    /// same trip, the schema version every command checks. MySQL knows
+    /// neither variable: it gets `transaction_isolation`, and the version
+    /// is left to the check itself.
+    ///
+    /// Returns the newest applied schema version when it was read.
+    fn start(&self, conn: &mut Conn) -> ::mysql::Result<Option<i64>> {
         let mariadb = format!(
-            "SET {}, SESSION tx_isolation = 'READ-COMMITTED', SESSION wsrep_sync_wait = 1",
+            "SET {}, SESSION tx_isolation = 'READ-COMMITTED', SESSION wsrep_sync_wait = 1;
+             SELECT MAX(version) FROM milly_migrations",
             self.common
         );
-        match conn.query_drop(mariadb) {
-            Err(Error::MySqlError(e)) if e.code == UNKNOWN_VARIABLE => conn.query_drop(format!(
-                "SET {}, SESSION transaction_isolation = 'READ-COMMITTED'",
-                self.common
-            )),
+        let read = match conn.query_iter(mariadb) {
+            Ok(mut results) => {
+                let mut version = None;
+                while let Some(set) = results.iter() {
+                    for row in set {
+                        match row.map(::mysql::from_row::<Option<i64>>) {
+                            Ok(found) => version = Some(found.unwrap_or(0)),
+                            // No ledger yet (a new database): the check
+                            // itself finds out what to do.
+                            Err(Error::MySqlError(_)) => return Ok(None),
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Ok(version)
+            }
+            Err(e) => Err(e),
+        };
+        match read {
+            Err(Error::MySqlError(e)) if e.code == UNKNOWN_VARIABLE => conn
+                .query_drop(format!(
+                    "SET {}, SESSION transaction_isolation = 'READ-COMMITTED'",
+                    self.common
+                ))
+                .map(|()| None),
             other => other,
         }
     }
 }
 
 /// Connects as `opts` and the URL's ssl-mode say and starts the session,
-/// giving up after `timeout`.
+/// giving up after `timeout`. Returns the connection and the schema version
+/// read with the session's start, when it was.
 pub fn within(
     timeout: Duration,
     opts: OptsBuilder,
     session: Session,
     url: &MysqlUrl,
-) -> Result<Conn, ConnectError> {
+) -> Result<(Conn, Option<i64>), ConnectError> {
     let mode = url.ssl_mode;
     // The driver never encrypts a Unix socket, which never leaves the
     // machine; asking it to would send a TLS request and then talk plaintext.
@@ -109,8 +135,8 @@ pub fn within(
         .name("mysql-connect".into())
         .spawn(move || {
             let connected = connect(opts, ssl, mode).and_then(|mut conn| {
-                session.start(&mut conn).map_err(ConnectError::Driver)?;
-                Ok(conn)
+                let version = session.start(&mut conn).map_err(ConnectError::Driver)?;
+                Ok((conn, version))
             });
             let _ = sender.send(connected);
         })

@@ -78,6 +78,9 @@ pub struct MysqlStore {
     in_unit: Cell<bool>,
     /// Roll back instead of committing (see [`MysqlStore::end_transaction`]).
     dry_run: bool,
+    /// The schema version read when the session started, for the first
+    /// schema check (`prepare`) only: later checks ask again.
+    schema_at_connect: Cell<Option<i64>>,
     /// How to connect again, for `db migrate`'s own connection.
     reconnect: Reconnect,
 }
@@ -118,8 +121,9 @@ impl MysqlStore {
                  innodb_lock_wait_timeout = {lock_wait_secs}, lock_wait_timeout = {lock_wait_secs}"
             ),
         };
-        let conn = connect::within(settings.connect_timeout, opts.clone(), session.clone(), url)
-            .map_err(|e| e.into_store_error(&location, url, settings, &secrets))?;
+        let (conn, schema_version) =
+            connect::within(settings.connect_timeout, opts.clone(), session.clone(), url)
+                .map_err(|e| e.into_store_error(&location, url, settings, &secrets))?;
         Ok(MysqlStore {
             conn: RefCell::new(conn),
             location,
@@ -128,6 +132,7 @@ impl MysqlStore {
             secrets,
             in_unit: Cell::new(false),
             dry_run: settings.dry_run,
+            schema_at_connect: Cell::new(schema_version),
             reconnect: Reconnect {
                 opts,
                 session,
@@ -169,6 +174,7 @@ impl MysqlStore {
         let wait = Some(schema::STATEMENT_LIMIT + settings.connect_timeout);
         let opts = opts.clone().read_timeout(wait).write_timeout(wait);
         connect::within(settings.connect_timeout, opts, session.clone(), url)
+            .map(|(conn, _)| conn)
             .map_err(|e| e.into_store_error(&self.location, url, settings, &self.secrets))
     }
 
@@ -319,10 +325,15 @@ struct PageRows<'p> {
 impl PageRows<'_> {
     /// The page among the products whose position satisfies `positions`
     /// (SQL made by this adapter, never from input).
+    ///
+    /// A page is always read along the primary key, in position order: left
+    /// to choose, the optimizer takes the index on `archived_at` for
+    /// `archived_at IS NULL` (true of nearly every product) and reads the
+    /// whole catalog through it, 27 ms instead of 3 for a rare term at 100k.
     fn read(&self, conn: &mut Conn, positions: &str) -> ::mysql::Result<Vec<Row>> {
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq
-               FROM (SELECT seq FROM products
+               FROM (SELECT seq FROM products FORCE INDEX (PRIMARY)
                       WHERE {positions} AND seq > ? AND (? IS NULL OR LOCATE(?, name_folded) > 0)
                         AND (? OR archived_at IS NULL)
                       ORDER BY seq LIMIT ? OFFSET ?) page
@@ -605,6 +616,15 @@ impl CatalogStore for MysqlStore {
     }
 
     fn prepare(&self) -> Result<Vec<i64>, StoreError> {
+        // Read with the session's start: an up-to-date schema costs no
+        // round trip of its own.
+        if self.schema_at_connect.take()
+            == Some(crate::adapters::persistence::migrations::latest_version(
+                schema::MIGRATIONS,
+            ))
+        {
+            return Ok(Vec::new());
+        }
         self.migrate_as(Upgrade::FirstUseOnly)
     }
 
