@@ -27,6 +27,7 @@ LABELS = {
     "concurrent": "8 concurrent writers of `stock adjust`, one product",
     "contention_32": "32 concurrent writers of `stock adjust`, one product",
     "deep_vs_page1": "deep page vs page 1",
+    "tls_default": "`product show` with the default ssl-mode (preferred) vs ssl-mode=disabled, server without TLS",
     "linear_all": "`product list --all`",
 }
 

@@ -244,7 +244,7 @@ def run_concurrent(suite, backend, scale):
     procs, each = CONCURRENT_PROCS, CONCURRENT_EACH if suite.mode == "full" else 10
     warmup, runs = RUNS["concurrent"][suite.mode]
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "concurrent.sh")
-    url = backend.url(target)
+    url = backend.milly_url(target)
     attempts_log = os.path.join(WORK, "runs", f"{backend.name}-{scale}-concurrent-attempts.log")
     clear_logs(attempts_log, procs)
     conc = ["bash", script, str(procs), str(each), suite.milly, url, product, attempts_log]
@@ -317,7 +317,7 @@ def run_contention_on(suite, backend, scale):
     meta = fixture_dir(scale, backend.name == "mysql")
     target, _ = fixture_db(backend, scale, meta)
     product = positions_to_ids(backend, target, meta)["concurrent"]
-    run_contention(suite, backend.name, [backend.url(target)], product,
+    run_contention(suite, backend.name, [backend.milly_url(target)], product,
                    lambda: ledger_state(backend, target, product), scale)
 
 
@@ -339,6 +339,13 @@ def run_comparisons(suite, backend, scales):
     run: the deep page against page 1, every per-command workload on the
     largest catalog against the smallest (growth), and `--all` per row."""
     name, largest, smallest = backend.name, scales[-1], scales[0]
+    show = suite.get(name, smallest, "show")
+    if show and backend.name == "mysql":
+        # What milly's default costs against this server without TLS: a
+        # refused TLS attempt, then a second connection (see milly_url).
+        argv = show["argv"]["milly"]
+        default = [a.replace("?ssl-mode=disabled", "") for a in argv]
+        suite.same_run(name, "tls_default", "ssl-mode=disabled", argv, "default", default, "fast")
     p1, deep = suite.get(name, largest, "list_page1"), suite.get(name, largest, "list_deep")
     if p1 and deep:
         suite.same_run(name, "deep_vs_page1", "page 1", p1["argv"]["milly"], f"page {deep['page']:,}",
