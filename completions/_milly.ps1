@@ -80,10 +80,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;product;create' {
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Name, 1 to 200 characters (trimmed)')
-            [CompletionResult]::new('--price', '--price', [CompletionResultType]::ParameterName, 'Price with at most 2 decimals, e.g. 10000 or 17.49')
-            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'Free text, at most 2000 characters')
-            [CompletionResult]::new('--stock', '--stock', [CompletionResultType]::ParameterName, 'Opening stock, a whole number')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -94,6 +90,10 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Name, 1 to 200 characters (trimmed)')
+            [CompletionResult]::new('--price', '--price', [CompletionResultType]::ParameterName, 'Price with at most 2 decimals, e.g. 10000 or 17.49')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'Free text, at most 2000 characters')
+            [CompletionResult]::new('--stock', '--stock', [CompletionResultType]::ParameterName, 'Opening stock, a whole number')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -105,10 +105,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;product;list' {
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only names containing this text (case-insensitive; % and _ are literal)')
-            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Products per page')
-            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
-            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Price the products at this time instead of now (RFC 3339 or a date)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -119,12 +115,16 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every matching product, streamed as it is read (instead of one page)')
-            [CompletionResult]::new('--include-archived', '--include-archived', [CompletionResultType]::ParameterName, 'List archived products too')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only names containing this text (case-insensitive; % and _ are literal)')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Products per page')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Price the products at this time instead of now (RFC 3339 or a date)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every matching product, streamed as it is read (instead of one page)')
+            [CompletionResult]::new('--include-archived', '--include-archived', [CompletionResultType]::ParameterName, 'List archived products too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -132,8 +132,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;product;show' {
-            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Apply this customer''s best valid coupon')
-            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Price the product at this time instead of now (RFC 3339 or a date)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -144,11 +142,13 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
-            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Add the pricing steps: list price, discount, coupon, final price')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Apply this customer''s best valid coupon')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Price the product at this time instead of now (RFC 3339 or a date)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Add the pricing steps: list price, discount, coupon, final price')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -156,9 +156,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;product;update' {
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'New name, 1 to 200 characters (trimmed)')
-            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'New description, at most 2000 characters ("" empties it)')
-            [CompletionResult]::new('--price', '--price', [CompletionResultType]::ParameterName, 'New price with at most 2 decimals; prices shown --at an earlier time keep the price in force then')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -169,6 +166,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'New name, 1 to 200 characters (trimmed)')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'New description, at most 2000 characters ("" empties it)')
+            [CompletionResult]::new('--price', '--price', [CompletionResultType]::ParameterName, 'New price with at most 2 decimals; prices shown --at an earlier time keep the price in force then')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -303,9 +303,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;stock;adjust' {
-            [CompletionResult]::new('--change', '--change', [CompletionResultType]::ParameterName, 'Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)')
-            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, recorded on the ledger row (at most 200 characters)')
-            [CompletionResult]::new('--expect-version', '--expect-version', [CompletionResultType]::ParameterName, 'Apply only if the product''s latest ledger version is still V; otherwise exit 4 (version_mismatch) naming the current version, without retrying')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -316,6 +313,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--change', '--change', [CompletionResultType]::ParameterName, 'Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, recorded on the ledger row (at most 200 characters)')
+            [CompletionResult]::new('--expect-version', '--expect-version', [CompletionResultType]::ParameterName, 'Apply only if the product''s latest ledger version is still V; otherwise exit 4 (version_mismatch) naming the current version, without retrying')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -327,8 +327,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;stock;history' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only movements at or after this time (RFC 3339 or a date)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many movements (the oldest first)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -339,6 +337,8 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only movements at or after this time (RFC 3339 or a date)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many movements (the oldest first)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -415,9 +415,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;discount;set' {
-            [CompletionResult]::new('--percent', '--percent', [CompletionResultType]::ParameterName, 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start of the discount (RFC 3339 or a date) [default: now]')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -428,6 +425,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--percent', '--percent', [CompletionResultType]::ParameterName, 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start of the discount (RFC 3339 or a date) [default: now]')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -439,8 +439,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;discount;list' {
-            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Discounts per page')
-            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -451,11 +449,13 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
-            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only discounts switched on and inside their window now')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Discounts per page')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only discounts switched on and inside their window now')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -529,11 +529,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;coupon;create' {
-            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The customer''s external id (1 to 64 characters, no blanks)')
-            [CompletionResult]::new('--percent', '--percent', [CompletionResultType]::ParameterName, 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5')
-            [CompletionResult]::new('--valid-to', '--valid-to', [CompletionResultType]::ParameterName, 'End of validity, exclusive (RFC 3339 or a date)')
-            [CompletionResult]::new('--valid-from', '--valid-from', [CompletionResultType]::ParameterName, 'Start of validity (RFC 3339 or a date) [default: now]')
-            [CompletionResult]::new('--code', '--code', [CompletionResultType]::ParameterName, 'Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -544,6 +539,11 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The customer''s external id (1 to 64 characters, no blanks)')
+            [CompletionResult]::new('--percent', '--percent', [CompletionResultType]::ParameterName, 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5')
+            [CompletionResult]::new('--valid-to', '--valid-to', [CompletionResultType]::ParameterName, 'End of validity, exclusive (RFC 3339 or a date)')
+            [CompletionResult]::new('--valid-from', '--valid-from', [CompletionResultType]::ParameterName, 'Start of validity (RFC 3339 or a date) [default: now]')
+            [CompletionResult]::new('--code', '--code', [CompletionResultType]::ParameterName, 'Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -576,10 +576,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;coupon;list' {
-            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only this customer''s coupons')
-            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment --active is judged at (RFC 3339 or a date) [default: now]')
-            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Coupons per page')
-            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -590,11 +586,15 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
-            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only coupons switched on and valid now (or at --at)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only this customer''s coupons')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment --active is judged at (RFC 3339 or a date) [default: now]')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Coupons per page')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only coupons switched on and valid now (or at --at)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -671,7 +671,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;import;products' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -682,6 +681,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -693,7 +693,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;import;coupons' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -704,6 +703,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -715,7 +715,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;import;stock' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -726,6 +725,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: told from the first line: NDJSON if it starts with ''{'', CSV otherwise]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -823,7 +823,6 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;db;prune-keys' {
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Keep the keys of the last DAYS days')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -834,6 +833,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Keep the keys of the last DAYS days')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')

@@ -482,32 +482,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__coupon__subcmd__create)
-            opts="-o -v -h -V --user --percent --valid-to --valid-from --code --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --user --percent --valid-to --valid-from --code --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --percent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --valid-to)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --valid-from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --code)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -545,6 +525,26 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --percent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --valid-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --valid-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -694,28 +694,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__coupon__subcmd__list)
-            opts="-o -v -h -V --user --active --at --page-size --page --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --user --active --at --page-size --page --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --at)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --page-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --page)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -753,6 +737,22 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -996,16 +996,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__db__subcmd__prune__subcmd__keys)
-            opts="-o -v -h -V --older-than --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --older-than --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --older-than)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1043,6 +1039,10 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1286,20 +1286,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__discount__subcmd__list)
-            opts="-o -v -h -V --active --page-size --page --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --active --page-size --page --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --page-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --page)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1337,6 +1329,14 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1348,24 +1348,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__discount__subcmd__set)
-            opts="-o -v -h -V --percent --from --until --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --percent --from --until --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --percent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --until)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1403,6 +1391,18 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --percent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1930,16 +1930,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__import__subcmd__coupons)
-            opts="-o -v -h -V --format --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1978,6 +1974,10 @@ _milly() {
                     ;;
                 --idempotency-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2058,16 +2058,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__import__subcmd__products)
-            opts="-o -v -h -V --format --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2106,6 +2102,10 @@ _milly() {
                     ;;
                 --idempotency-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2116,16 +2116,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__import__subcmd__stock)
-            opts="-o -v -h -V --format --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2164,6 +2160,10 @@ _milly() {
                     ;;
                 --idempotency-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2336,28 +2336,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__product__subcmd__create)
-            opts="-o -v -h -V --name --price --description --stock --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --name --price --description --stock --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --name)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --price)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --description)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --stock)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2395,6 +2379,22 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --price)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2586,12 +2586,52 @@ _milly() {
             return 0
             ;;
         milly__subcmd__product__subcmd__list)
-            opts="-o -v -h -V --name --all --page-size --page --at --include-archived --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --name --all --page-size --page --at --include-archived --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-base-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-max-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2608,46 +2648,6 @@ _milly() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -W "table wide json ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "table wide json ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
-                --retry-attempts)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --retry-base-delay-ms)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --retry-max-delay-ms)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout-ms)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --connect-timeout-ms)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --actor)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --idempotency-key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2656,20 +2656,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__product__subcmd__show)
-            opts="-o -v -h -V --user --at --explain --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --user --at --explain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --at)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2707,6 +2699,14 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2772,24 +2772,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__product__subcmd__update)
-            opts="-o -v -h -V --name --description --price --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --name --description --price --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --name)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --description)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --price)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2827,6 +2815,18 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --price)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2892,24 +2892,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__stock__subcmd__adjust)
-            opts="-o -v -h -V --change --reason --expect-version --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --change --reason --expect-version --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --change)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --reason)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --expect-version)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2947,6 +2935,18 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --change)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3028,20 +3028,12 @@ _milly() {
             return 0
             ;;
         milly__subcmd__stock__subcmd__history)
-            opts="-o -v -h -V --since --limit --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --since --limit --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --since)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --limit)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3079,6 +3071,14 @@ _milly() {
                     return 0
                     ;;
                 --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

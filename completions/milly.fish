@@ -77,10 +77,6 @@ complete -c milly -n "__fish_milly_using_subcommand product; and not __fish_seen
 complete -c milly -n "__fish_milly_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive history help" -f -a "unarchive" -d 'Make an archived product listed and writable again'
 complete -c milly -n "__fish_milly_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive history help" -f -a "history" -d 'Every change to a product, oldest first, with when and who'
 complete -c milly -n "__fish_milly_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive history help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l name -d 'Name, 1 to 200 characters (trimmed)' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l price -d 'Price with at most 2 decimals, e.g. 10000 or 17.49' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l description -d 'Free text, at most 2000 characters' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l stock -d 'Opening stock, a whole number' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -94,15 +90,15 @@ complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_sub
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l name -d 'Name, 1 to 200 characters (trimmed)' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l price -d 'Price with at most 2 decimals, e.g. 10000 or 17.49' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l description -d 'Free text, at most 2000 characters' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l stock -d 'Opening stock, a whole number' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l name -d 'Only names containing this text (case-insensitive; % and _ are literal)' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l page-size -d 'Products per page' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l page -d 'Page number, from 1' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l at -d 'Price the products at this time instead of now (RFC 3339 or a date)' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -116,15 +112,17 @@ complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_sub
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l all -d 'Every matching product, streamed as it is read (instead of one page)'
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l include-archived -d 'List archived products too'
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l name -d 'Only names containing this text (case-insensitive; % and _ are literal)' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l page-size -d 'Products per page' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l page -d 'Page number, from 1' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l at -d 'Price the products at this time instead of now (RFC 3339 or a date)' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l all -d 'Every matching product, streamed as it is read (instead of one page)'
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -l include-archived -d 'List archived products too'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l user -d 'Apply this customer\'s best valid coupon' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l at -d 'Price the product at this time instead of now (RFC 3339 or a date)' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -138,15 +136,14 @@ complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_sub
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l explain -d 'Add the pricing steps: list price, discount, coupon, final price'
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l user -d 'Apply this customer\'s best valid coupon' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l at -d 'Price the product at this time instead of now (RFC 3339 or a date)' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -l explain -d 'Add the pricing steps: list price, discount, coupon, final price'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l name -d 'New name, 1 to 200 characters (trimmed)' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l description -d 'New description, at most 2000 characters ("" empties it)' -r
-complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l price -d 'New price with at most 2 decimals; prices shown --at an earlier time keep the price in force then' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -160,6 +157,9 @@ complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_sub
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l name -d 'New name, 1 to 200 characters (trimmed)' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l description -d 'New description, at most 2000 characters ("" empties it)' -r
+complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l price -d 'New price with at most 2 decimals; prices shown --at an earlier time keep the price in force then' -r
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand product; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Report retries and other details on stderr'
@@ -249,9 +249,6 @@ complete -c milly -n "__fish_milly_using_subcommand stock; and not __fish_seen_s
 complete -c milly -n "__fish_milly_using_subcommand stock; and not __fish_seen_subcommand_from adjust history verify help" -f -a "history" -d 'Print a product\'s stock ledger, or every product\'s movements, oldest first (streamed)'
 complete -c milly -n "__fish_milly_using_subcommand stock; and not __fish_seen_subcommand_from adjust history verify help" -f -a "verify" -d 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
 complete -c milly -n "__fish_milly_using_subcommand stock; and not __fish_seen_subcommand_from adjust history verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l change -d 'Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)' -r
-complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l reason -d 'Why, recorded on the ledger row (at most 200 characters)' -r
-complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l expect-version -d 'Apply only if the product\'s latest ledger version is still V; otherwise exit 4 (version_mismatch) naming the current version, without retrying' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -265,13 +262,14 @@ complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subco
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l change -d 'Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)' -r
+complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l reason -d 'Why, recorded on the ledger row (at most 200 characters)' -r
+complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l expect-version -d 'Apply only if the product\'s latest ledger version is still V; otherwise exit 4 (version_mismatch) naming the current version, without retrying' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from adjust" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l since -d 'Only movements at or after this time (RFC 3339 or a date)' -r
-complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l limit -d 'At most this many movements (the oldest first)' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -285,6 +283,8 @@ complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subco
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l since -d 'Only movements at or after this time (RFC 3339 or a date)' -r
+complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l limit -d 'At most this many movements (the oldest first)' -r
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand stock; and __fish_seen_subcommand_from history" -s v -l verbose -d 'Report retries and other details on stderr'
@@ -334,9 +334,6 @@ complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_see
 complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "list" -d 'List discounts, oldest first, active and replaced alike'
 complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "clear" -d 'Switch off a product\'s active discount (nothing active is not an error)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l percent -d 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5' -r
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l from -d 'Start of the discount (RFC 3339 or a date) [default: now]' -r
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l until -d 'End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -350,13 +347,14 @@ complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_su
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l percent -d 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5' -r
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l from -d 'Start of the discount (RFC 3339 or a date) [default: now]' -r
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l until -d 'End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l page-size -d 'Discounts per page' -r
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l page -d 'Page number, from 1' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -370,10 +368,12 @@ complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_su
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l active -d 'Only discounts switched on and inside their window now'
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l page-size -d 'Discounts per page' -r
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l page -d 'Page number, from 1' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l active -d 'Only discounts switched on and inside their window now'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from clear" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
@@ -421,11 +421,6 @@ complete -c milly -n "__fish_milly_using_subcommand coupon; and not __fish_seen_
 complete -c milly -n "__fish_milly_using_subcommand coupon; and not __fish_seen_subcommand_from create deactivate list show help" -f -a "list" -d 'List coupons, oldest first'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and not __fish_seen_subcommand_from create deactivate list show help" -f -a "show" -d 'Show one coupon'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and not __fish_seen_subcommand_from create deactivate list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l user -d 'The customer\'s external id (1 to 64 characters, no blanks)' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l percent -d 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l valid-to -d 'End of validity, exclusive (RFC 3339 or a date)' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l valid-from -d 'Start of validity (RFC 3339 or a date) [default: now]' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l code -d 'Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -439,6 +434,11 @@ complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l user -d 'The customer\'s external id (1 to 64 characters, no blanks)' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l percent -d 'Percentage off, more than 0 and at most 100, e.g. 20 or 12.5' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l valid-to -d 'End of validity, exclusive (RFC 3339 or a date)' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l valid-from -d 'Start of validity (RFC 3339 or a date) [default: now]' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l code -d 'Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Report retries and other details on stderr'
@@ -462,10 +462,6 @@ complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from deactivate" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from deactivate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from deactivate" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l user -d 'Only this customer\'s coupons' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l at -d 'The moment --active is judged at (RFC 3339 or a date) [default: now]' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l page-size -d 'Coupons per page' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l page -d 'Page number, from 1' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -479,10 +475,14 @@ complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l active -d 'Only coupons switched on and valid now (or at --at)'
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l user -d 'Only this customer\'s coupons' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l at -d 'The moment --active is judged at (RFC 3339 or a date) [default: now]' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l page-size -d 'Coupons per page' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l page -d 'Page number, from 1' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l active -d 'Only coupons switched on and valid now (or at --at)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from show" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
@@ -530,8 +530,6 @@ complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_
 complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons stock help" -f -a "coupons" -d 'Import coupons in one transaction. Fields: user, percent, valid_to, valid_from, code'
 complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons stock help" -f -a "stock" -d 'Apply stock changes in one transaction, in file order, each checked against its product\'s running total. Fields: product_id, change (e.g. +50 or -20), reason'
 complete -c milly -n "__fish_milly_using_subcommand import; and not __fish_seen_subcommand_from products coupons stock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l format -d 'Input format [default: told from the first line: NDJSON if it starts with \'{\', CSV otherwise]' -r -f -a "ndjson\t'One JSON object per line'
-csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -545,13 +543,13 @@ complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l format -d 'Input format [default: told from the first line: NDJSON if it starts with \'{\', CSV otherwise]' -r -f -a "ndjson\t'One JSON object per line'
+csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l format -d 'Input format [default: told from the first line: NDJSON if it starts with \'{\', CSV otherwise]' -r -f -a "ndjson\t'One JSON object per line'
-csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -565,13 +563,13 @@ complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l format -d 'Input format [default: told from the first line: NDJSON if it starts with \'{\', CSV otherwise]' -r -f -a "ndjson\t'One JSON object per line'
+csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l format -d 'Input format [default: told from the first line: NDJSON if it starts with \'{\', CSV otherwise]' -r -f -a "ndjson\t'One JSON object per line'
-csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -585,6 +583,8 @@ complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l format -d 'Input format [default: told from the first line: NDJSON if it starts with \'{\', CSV otherwise]' -r -f -a "ndjson\t'One JSON object per line'
+csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -s v -l verbose -d 'Report retries and other details on stderr'
@@ -652,7 +652,6 @@ complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcomma
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l older-than -d 'Keep the keys of the last DAYS days' -r
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
 wide\t'Every column, in a table'
@@ -666,6 +665,7 @@ complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcomma
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l connect-timeout-ms -d 'Longest time connecting to a MySQL server may take, TLS and login included' -r
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
+complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l older-than -d 'Keep the keys of the last DAYS days' -r
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand db; and __fish_seen_subcommand_from prune-keys" -s v -l verbose -d 'Report retries and other details on stderr'

@@ -152,6 +152,7 @@ impl Command {
 }
 
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create, change, archive, list and show products
     #[command(subcommand)]

@@ -9,6 +9,7 @@ use crate::app::{AppError, Catalog};
 use crate::domain::{Coupon, CouponCode, CustomerId, Instant, Percentage};
 
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum CouponCommand {
     /// Create a coupon for one customer
     Create(CreateArgs),

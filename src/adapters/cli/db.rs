@@ -7,6 +7,7 @@ use crate::app::ports::StoreStatus;
 use crate::app::{AppError, Catalog};
 
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum DbCommand {
     /// Apply pending migrations (the only way to upgrade a MySQL schema; other
     /// commands set up an empty database, and upgrade an SQLite file, on their own)

@@ -9,6 +9,7 @@ use crate::app::{AppError, Catalog};
 use crate::domain::{Discount, Instant, Percentage, ProductId};
 
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum DiscountCommand {
     /// Give a product a discount, replacing its active one
     Set(SetArgs),

@@ -22,6 +22,7 @@ use crate::domain::{DomainError, StockEvent};
 use rows::Kind;
 
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum ImportCommand {
     /// Import products in one transaction. Fields: name, price, description,
     /// stock, stock_changes (further ledger changes: a JSON array, or

@@ -13,6 +13,7 @@ use crate::app::{AppError, Catalog};
 use crate::domain::*;
 
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum ProductCommand {
     /// Create a product with its opening stock
     Create(CreateArgs),

@@ -10,6 +10,7 @@ use crate::app::{AppError, Catalog};
 use crate::domain::{Instant, ProductId, Reason, StockChange, StockEvent};
 
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum StockCommand {
     /// Add to or take from a product's stock (retried on concurrent writes)
     Adjust(AdjustArgs),

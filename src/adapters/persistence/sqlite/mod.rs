@@ -21,9 +21,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{
-    named_params, params, CachedStatement, Connection, OpenFlags, Params, TransactionBehavior,
-};
+use rusqlite::{named_params, params, CachedStatement, Connection, OpenFlags, Params};
 
 use crate::adapters::persistence::decode::{self, Columns};
 use crate::adapters::persistence::import::{self, ImportWriter};
@@ -113,22 +111,6 @@ impl SqliteStore {
                 Err(e)
             }
         }
-    }
-
-    /// Runs `work` in a read transaction (one snapshot), or inside the open
-    /// unit of work.
-    fn read<T>(
-        &self,
-        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        if self.in_unit.get() {
-            return work(&self.conn);
-        }
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
-            .map_err(read_err)?;
-        let value = work(&tx)?;
-        tx.commit().map_err(read_err)?;
-        Ok(value)
     }
 
     /// The one place where this adapter's write transactions end: a
@@ -297,67 +279,51 @@ impl CatalogStore for SqliteStore {
         at: Instant,
     ) -> Result<Option<ProductDetails>, StoreError> {
         let at = at.to_rfc3339();
-        // One read transaction: the product, its stock and its offers come
-        // from the same snapshot.
-        self.read(|tx| {
-            const STOCK: usize = decode::PRODUCT_WIDTH;
-            let found = decode_first(
-                &mut tx
-                    .prepare_cached(&format!(
-                        "SELECT {PRODUCT_COLUMNS},
-                            (SELECT e.total_after_change FROM stock_events e
-                              WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
-                            {PRICE_AT}
-                       FROM products p WHERE p.id = :id"
-                    ))
-                    .map_err(read_err)?,
-                named_params! {":id": id.as_str(), ":at": at},
-                |r| {
-                    Ok((
-                        decode::product(r, 0)?,
-                        r.integer(STOCK)?,
-                        decode::money(r, STOCK + 1)?,
-                    ))
-                },
-            )?;
-            let Some((product, stock, price)) = found else {
-                return Ok(None);
-            };
-            // The earliest qualifying discount (see DISCOUNT_AT_JOIN).
-            let discount = decode_first(
-                &mut tx
-                    .prepare_cached(&format!(
-                        "SELECT {DISCOUNT_COLUMNS} FROM discounts
-                      WHERE product_id = :id AND valid_from <= :at AND valid_to > :at
-                        AND (is_active = 1 OR deactivated_at > :at)
-                      ORDER BY seq LIMIT 1"
-                    ))
-                    .map_err(read_err)?,
-                named_params! {":id": id.as_str(), ":at": at},
-                |r| decode::discount(r, 0),
-            )?;
-            let coupon = match customer {
-                None => None,
-                Some(customer) => decode_first(
-                    &mut tx
-                        .prepare_cached(&format!(
-                            "SELECT {COUPON_COLUMNS} FROM coupons
-                          WHERE user_id = :user AND {COUPON_ON_AT}
-                          ORDER BY percentage_bp DESC, valid_to ASC, seq ASC LIMIT 1"
-                        ))
-                        .map_err(read_err)?,
-                    named_params! {":user": customer.as_str(), ":at": at},
-                    |r| decode::coupon(r, 0),
-                )?,
-            };
-            Ok(Some(ProductDetails {
-                product,
-                price,
-                stock,
-                discount,
-                coupon,
-            }))
-        })
+        // One statement, so one consistent read and one statement to
+        // prepare: the product, its stock, its price and discount then, and
+        // the customer's best coupon (none when no customer is given:
+        // `user_id = NULL` matches nothing).
+        const STOCK: usize = decode::PRODUCT_WIDTH;
+        const DISCOUNT: usize = STOCK + 2;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PRODUCT_COLUMNS},
+                        (SELECT e.total_after_change FROM stock_events e
+                          WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
+                        {PRICE_AT},
+                        d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active,
+                        d.created_at, d.actor, d.deactivated_at, d.deactivated_by,
+                        c.id, c.user_id, c.code, c.percentage_bp, c.valid_from, c.valid_to,
+                        c.is_active, c.created_at, c.actor, c.deactivated_at, c.deactivated_by
+                   FROM products p
+                   {DISCOUNT_AT_JOIN}
+                   LEFT JOIN coupons c ON c.seq = (
+                        SELECT b.seq FROM coupons b
+                         WHERE b.user_id = :user AND (b.is_active = 1 OR b.deactivated_at > :at)
+                           AND b.valid_from <= :at AND b.valid_to > :at
+                         ORDER BY b.percentage_bp DESC, b.valid_to ASC, b.seq ASC LIMIT 1)
+                  WHERE p.id = :id
+                  ORDER BY d.seq LIMIT 1"
+            ))
+            .map_err(read_err)?;
+        decode_first(
+            &mut stmt,
+            named_params! {
+                ":id": id.as_str(),
+                ":at": at,
+                ":user": customer.map(CustomerId::as_str),
+            },
+            |r| {
+                Ok(ProductDetails {
+                    product: decode::product(r, 0)?,
+                    stock: r.integer(STOCK)?,
+                    price: decode::money(r, STOCK + 1)?,
+                    discount: decode::optional(r, DISCOUNT, decode::discount)?,
+                    coupon: decode::optional(r, DISCOUNT + decode::DISCOUNT_WIDTH, decode::coupon)?,
+                })
+            },
+        )
     }
 
     fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
