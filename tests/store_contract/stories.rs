@@ -128,6 +128,7 @@ pub const ALL: &[(&str, Story)] = &[
         past_discounts,
     ),
     ("discounts_are_listed_in_creation_order", discount_listing),
+    ("a_scan_gives_what_pages_give", scan_matches_pages),
     ("coupons_are_listed_and_shown", coupon_listing),
     ("every_row_written_records_its_actor", actors_recorded),
     (
@@ -2190,4 +2191,84 @@ fn lifecycle_writes_join_a_unit(db: &TestDb) {
         other.recorded_request(&key("UNITC")).unwrap(),
         Some(request("f", "r"))
     );
+}
+
+/// `scan_products` (one streamed query in the adapters) hands over exactly
+/// what paging through `list_products` gives: the same products in the same
+/// order, each with the same stock, price and discount, the earliest
+/// qualifying discount when several qualify at the instant, archived
+/// products only when asked; and it stops when the sink says so.
+fn scan_matches_pages(db: &TestDb) {
+    let store = db.store();
+    let products: Vec<Product> = (0..23)
+        .map(|i| create(store.as_ref(), &format!("Scanned {i}"), 1_000 + i, i))
+        .collect();
+    let wide = window("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
+    for product in products.iter().step_by(4) {
+        store
+            .replace_discount(&discount(&product.id, "15", wide))
+            .unwrap();
+    }
+    // Two discounts qualify at some instants for this one: the earliest
+    // set applies (see `past_discounts`).
+    let replaced = &products[5];
+    let first = discount(&replaced.id, "10", wide);
+    store.replace_discount(&first).unwrap();
+    let second = Discount {
+        id: DiscountId::generate(at("2025-07-01"), rand::random()),
+        created_at: at("2025-07-01"),
+        ..discount(&replaced.id, "20", wide)
+    };
+    store.replace_discount(&second).unwrap();
+    for position in [2, 9, 22] {
+        let archive = archival(&products[position].id, true, "2025-06-02", "ops");
+        assert!(store.set_archived(&archive).unwrap());
+    }
+    let summary = |l: &ProductListing| {
+        (
+            l.product.id.to_string(),
+            l.position,
+            l.stock,
+            l.price,
+            l.discount.as_ref().map(|d| d.id.to_string()),
+            l.product.archived_at.is_some(),
+        )
+    };
+    for include_archived in [false, true] {
+        for when in ["2025-06-15", "2025-08-01", "2026-06-01"] {
+            let mut paged = Vec::new();
+            let mut start = PageStart::After(0);
+            loop {
+                let query = ProductQuery {
+                    include_archived,
+                    ..page(None, start, 7)
+                };
+                let rows = store.list_products(&query, at(when)).unwrap();
+                let Some(last) = rows.last() else { break };
+                start = PageStart::After(last.position);
+                paged.extend(rows.iter().map(summary));
+            }
+            let mut scanned = Vec::new();
+            store
+                .scan_products(include_archived, at(when), &mut |l| {
+                    scanned.push(summary(&l));
+                    std::ops::ControlFlow::Continue(())
+                })
+                .unwrap();
+            assert_eq!(scanned, paged, "archived {include_archived}, at {when}");
+            assert_eq!(scanned.len(), if include_archived { 23 } else { 20 });
+        }
+    }
+    let mut handed = 0;
+    store
+        .scan_products(true, at("2025-06-15"), &mut |_| {
+            handed += 1;
+            if handed == 3 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(handed, 3, "the scan stops when the sink breaks");
 }

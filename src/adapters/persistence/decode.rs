@@ -226,6 +226,54 @@ pub fn coupon(r: &impl Columns, i: usize) -> Result<Coupon, StoreError> {
     })
 }
 
+/// A listing row, as both adapters select it: the product's columns, its
+/// stock, the qualifying discount's columns (NULL when none), the position,
+/// the price in force, then the discount's `seq` (NULL when none), which
+/// [`first_per_product`] and [`FirstPerProduct`] choose by.
+pub fn listing_row(r: &impl Columns) -> Result<(ProductListing, Option<i64>), StoreError> {
+    const STOCK: usize = PRODUCT_WIDTH;
+    const SEQ: usize = STOCK + 1 + DISCOUNT_WIDTH;
+    let listing = ProductListing {
+        product: product(r, 0)?,
+        stock: r.integer(STOCK)?,
+        discount: optional(r, STOCK + 1, discount)?,
+        position: r.integer(SEQ)?,
+        price: money(r, SEQ + 1)?,
+    };
+    let discount_seq = (!r.is_null(SEQ + 2)?)
+        .then(|| r.integer(SEQ + 2))
+        .transpose()?;
+    Ok((listing, discount_seq))
+}
+
+/// [`first_per_product`] for rows handed over one at a time, as a scan of
+/// the whole catalog reads them: holds one product's best row until the
+/// next product's first row shows that it is complete.
+#[derive(Default)]
+pub struct FirstPerProduct {
+    held: Option<(ProductListing, Option<i64>)>,
+}
+
+impl FirstPerProduct {
+    /// Takes the next row; returns the previous product once complete.
+    pub fn push(&mut self, row: (ProductListing, Option<i64>)) -> Option<ProductListing> {
+        match &mut self.held {
+            Some((last, last_seq)) if last.position == row.0.position => {
+                if row.1 < *last_seq {
+                    (*last, *last_seq) = row;
+                }
+                None
+            }
+            _ => self.held.replace(row).map(|(done, _)| done),
+        }
+    }
+
+    /// The last product, after the last row.
+    pub fn finish(self) -> Option<ProductListing> {
+        self.held.map(|(done, _)| done)
+    }
+}
+
 /// A page as read with every qualifying discount joined, each row with its
 /// discount's `seq`: one row per product, the one with the earliest
 /// qualifying discount. Rows come ordered by position, so a product's rows

@@ -1,3 +1,5 @@
+use std::ops::ControlFlow;
+
 use super::Catalog;
 use crate::app::error::AppError;
 use crate::app::ports::{PageStart, ProductListing, ProductQuery};
@@ -45,9 +47,10 @@ impl Catalog<'_> {
         Ok(rows.into_iter().map(|row| summarize(row, at)).collect())
     }
 
-    /// Every matching product, oldest first, handed to `sink` one at a time.
-    /// Reads pages of [`STREAM_PAGE`] products after the last one seen, so
-    /// memory stays flat however large the catalog is.
+    /// Every matching product, oldest first, handed to `sink` one at a time,
+    /// so memory stays flat however large the catalog is: the whole catalog
+    /// in one scan of the store, matching names in pages of
+    /// [`STREAM_PAGE`] products after the last one seen.
     pub fn stream_products(
         &self,
         name_contains: Option<&str>,
@@ -56,13 +59,34 @@ impl Catalog<'_> {
         sink: &mut dyn FnMut(ProductSummary) -> Result<(), AppError>,
     ) -> Result<u64, AppError> {
         let at = at.unwrap_or_else(|| self.clock.now());
+        let mut count = 0;
+        let Some(name) = name_contains else {
+            // The whole catalog: one scan of the store, as fast as the
+            // database hands rows over.
+            let mut failed = None;
+            self.store
+                .scan_products(
+                    include_archived,
+                    at,
+                    &mut |row| match sink(summarize(row, at)) {
+                        Ok(()) => {
+                            count += 1;
+                            ControlFlow::Continue(())
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            ControlFlow::Break(())
+                        }
+                    },
+                )?;
+            return failed.map_or(Ok(count), Err);
+        };
         let mut query = ProductQuery {
-            name_contains: name_contains.map(fold_case),
+            name_contains: Some(fold_case(name)),
             start: PageStart::After(0),
             limit: STREAM_PAGE,
             include_archived,
         };
-        let mut count = 0;
         loop {
             let rows = self.store.list_products(&query, at)?;
             let full_page = rows.len() == STREAM_PAGE as usize;
@@ -80,9 +104,9 @@ impl Catalog<'_> {
     }
 }
 
-/// Products per query when streaming the whole catalog: large enough that
-/// starting a query (SQLite prepares it again for new bounds) is rare, small
-/// enough that a page stays a few megabytes.
+/// Products per query when streaming the products whose name matches:
+/// large enough that starting a query (SQLite prepares it again for new
+/// bounds) is rare, small enough that a page stays a few megabytes.
 pub const STREAM_PAGE: u32 = 5_000;
 
 fn summarize(row: ProductListing, at: Instant) -> ProductSummary {

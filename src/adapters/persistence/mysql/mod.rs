@@ -448,26 +448,48 @@ impl CatalogStore for MysqlStore {
                 page.read(conn, &format!("({within})"))
             })?,
         };
-        const STOCK: usize = decode::PRODUCT_WIDTH;
-        const SEQ: usize = STOCK + 1 + decode::DISCOUNT_WIDTH;
         let rows = found
             .iter()
-            .map(|r| {
-                let r = MysqlRow(r);
-                let listing = ProductListing {
-                    product: decode::product(&r, 0)?,
-                    stock: r.integer(STOCK)?,
-                    discount: decode::optional(&r, STOCK + 1, decode::discount)?,
-                    position: r.integer(SEQ)?,
-                    price: decode::money(&r, SEQ + 1)?,
-                };
-                let discount_seq = (!r.is_null(SEQ + 2)?)
-                    .then(|| r.integer(SEQ + 2))
-                    .transpose()?;
-                Ok((listing, discount_seq))
-            })
+            .map(|r| decode::listing_row(&MysqlRow(r)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(decode::first_per_product(rows))
+    }
+
+    /// One statement, its rows read from the socket as the server sends
+    /// them (the driver's result iterator), so the server computes while
+    /// milly prints, as a client reading a plain query would.
+    fn scan_products(
+        &self,
+        include_archived: bool,
+        at: Instant,
+        sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq
+               FROM products p FORCE INDEX (PRIMARY)
+               {APPLICABLE_DISCOUNT_JOIN}
+              WHERE ? OR p.archived_at IS NULL
+              ORDER BY p.seq"
+        );
+        let at = rows::datetime(at);
+        // The price (3), the discount (3), then the filter.
+        let mut params: Vec<Value> = vec![at; 6];
+        params.push(include_archived.into());
+        let read_err = self.err(Context::Read);
+        let mut conn = self.conn.borrow_mut();
+        let mut products = decode::FirstPerProduct::default();
+        for row in conn.exec_iter(sql, params).map_err(&read_err)? {
+            let row: Row = row.map_err(&read_err)?;
+            if let Some(done) = products.push(decode::listing_row(&MysqlRow(&row))?) {
+                if sink(done).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(last) = products.finish() {
+            let _ = sink(last);
+        }
+        Ok(())
     }
 
     fn product_details(

@@ -254,22 +254,50 @@ impl CatalogStore for SqliteStore {
             Candidates::All => {}
         }
         let mut stmt = self.conn.prepare_cached(&sql).map_err(read_err)?;
-        const STOCK: usize = decode::PRODUCT_WIDTH;
-        const SEQ: usize = STOCK + 1 + decode::DISCOUNT_WIDTH;
-        let rows = decode_all(&mut stmt, bound.as_slice(), |r| {
-            let listing = ProductListing {
-                product: decode::product(r, 0)?,
-                stock: r.integer(STOCK)?,
-                discount: decode::optional(r, STOCK + 1, decode::discount)?,
-                position: r.integer(SEQ)?,
-                price: decode::money(r, SEQ + 1)?,
-            };
-            let discount_seq = (!r.is_null(SEQ + 2)?)
-                .then(|| r.integer(SEQ + 2))
-                .transpose()?;
-            Ok((listing, discount_seq))
-        })?;
+        let rows = decode_all(&mut stmt, bound.as_slice(), |r| decode::listing_row(r))?;
         Ok(decode::first_per_product(rows))
+    }
+
+    /// One statement read row by row: one snapshot, prepared once.
+    fn scan_products(
+        &self,
+        include_archived: bool,
+        at: Instant,
+        sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PRODUCT_COLUMNS},
+                        (SELECT e.total_after_change FROM stock_events e
+                          WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
+                        d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at,
+                        d.actor, d.deactivated_at, d.deactivated_by,
+                        p.seq,
+                        {PRICE_AT},
+                        d.seq
+                   FROM products p
+                   {DISCOUNT_AT_JOIN}
+                  WHERE :all OR p.archived_at IS NULL
+                  ORDER BY p.seq"
+            ))
+            .map_err(read_err)?;
+        let at = at.to_rfc3339();
+        let mut rows = stmt
+            .query(named_params! {":at": at, ":all": include_archived})
+            .map_err(read_err)?;
+        let mut products = decode::FirstPerProduct::default();
+        while let Some(row) = rows.next().map_err(read_err)? {
+            if let Some(done) = products.push(decode::listing_row(&SqliteRow(row))?) {
+                if sink(done).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(last) = products.finish() {
+            let _ = sink(last);
+        }
+        Ok(())
     }
 
     fn product_details(
