@@ -45,6 +45,22 @@ pub(crate) fn parse_hundredths(raw: &str, max_whole_digits: usize) -> Option<i64
 /// The short form used in JSON: at least one decimal, trailing zeros dropped
 /// (`9000.0`, `17.49`, `17.5`), as the seed API printed its numbers.
 pub(crate) fn short_form(hundredths: i64) -> String {
+    if hundredths < 0 {
+        return short_form_formatted(hundredths);
+    }
+    // Written by hand: a listing prints several amounts a row.
+    let (whole, frac) = (hundredths / 100, hundredths % 100);
+    let mut text = String::with_capacity(24);
+    push_digits(&mut text, whole as u64);
+    text.push('.');
+    text.push(char::from(b'0' + (frac / 10) as u8));
+    if frac % 10 != 0 {
+        text.push(char::from(b'0' + (frac % 10) as u8));
+    }
+    text
+}
+
+fn short_form_formatted(hundredths: i64) -> String {
     let whole = hundredths / 100;
     let frac = hundredths % 100;
     if frac == 0 {
@@ -56,6 +72,21 @@ pub(crate) fn short_form(hundredths: i64) -> String {
     }
 }
 
+/// `n` in decimal, appended to `text`.
+fn push_digits(text: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
 /// Always two decimals (`17.50`): the form for tables and CSV.
 pub(crate) fn two_places(hundredths: i64) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
@@ -64,6 +95,33 @@ pub(crate) fn two_places(hundredths: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written form is the formatted one, for every amount.
+    #[test]
+    fn short_form_is_written_as_formatted() {
+        let mut n: i64 = 0;
+        while n < 2_000_000 {
+            assert_eq!(short_form(n), short_form_formatted(n), "{n}");
+            n += 7;
+        }
+        for n in [
+            0,
+            1,
+            10,
+            99,
+            100,
+            101,
+            110,
+            i64::MAX,
+            -1,
+            -10,
+            -100,
+            -12_345,
+            i64::MIN + 1,
+        ] {
+            assert_eq!(short_form(n), short_form_formatted(n), "{n}");
+        }
+    }
 
     #[test]
     fn parses_exact_hundredths() {

@@ -12,6 +12,14 @@ use crate::domain::*;
 /// One result row, as each backend's driver reads it.
 pub trait Columns {
     fn text(&self, i: usize) -> Result<String, StoreError>;
+    /// `read` applied to a text column where it lies, when the driver can
+    /// lend it: a value checked on the way out is then copied only once.
+    fn read_text<T>(&self, i: usize, read: impl FnOnce(&str) -> T) -> Result<T, StoreError>
+    where
+        Self: Sized,
+    {
+        Ok(read(&self.text(i)?))
+    }
     fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError>;
     fn integer(&self, i: usize) -> Result<i64, StoreError>;
     /// A time as the backend stores it (RFC 3339 text, DATETIME(6)).
@@ -55,9 +63,15 @@ fn optional_instant(r: &impl Columns, i: usize) -> Result<Option<Instant>, Store
 
 /// A nullable actor column.
 pub fn actor(r: &impl Columns, i: usize) -> Result<Option<Actor>, StoreError> {
-    r.optional_text(i)?
-        .map(|raw| stored(r, i, Actor::parse("stored actor", &raw)))
-        .transpose()
+    if r.is_null(i)? {
+        return Ok(None);
+    }
+    stored(
+        r,
+        i,
+        r.read_text(i, |raw| Actor::parse("stored actor", raw))?,
+    )
+    .map(Some)
 }
 
 /// A money column (cents).
@@ -112,16 +126,16 @@ pub const PRODUCT_WIDTH: usize = 8;
 /// archived_at, actor.
 pub fn product(r: &impl Columns, i: usize) -> Result<Product, StoreError> {
     Ok(Product {
-        id: stored(r, i, ProductId::parse("stored id", &r.text(i)?))?,
+        id: stored(r, i, r.read_text(i, |t| ProductId::parse("stored id", t))?)?,
         name: stored(
             r,
             i + 1,
-            ProductName::from_stored("stored name", &r.text(i + 1)?),
+            r.read_text(i + 1, |t| ProductName::from_stored("stored name", t))?,
         )?,
         description: stored(
             r,
             i + 2,
-            Description::from_stored("stored description", &r.text(i + 2)?),
+            r.read_text(i + 2, |t| Description::from_stored("stored description", t))?,
         )?,
         price: stored(r, i + 3, Money::from_cents(r.integer(i + 3)?))?,
         created_at: r.instant(i + 4)?,

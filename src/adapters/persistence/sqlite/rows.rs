@@ -21,6 +21,15 @@ impl Columns for SqliteRow<'_, '_> {
         self.get(i)
     }
 
+    fn read_text<T>(&self, i: usize, read: impl FnOnce(&str) -> T) -> Result<T, StoreError> {
+        let text = self
+            .0
+            .get_ref(i)
+            .and_then(|v| v.as_str().map_err(Into::into))
+            .map_err(|e| self.unreadable(i, e))?;
+        Ok(read(text))
+    }
+
     fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError> {
         self.get(i)
     }
@@ -29,8 +38,14 @@ impl Columns for SqliteRow<'_, '_> {
         self.get(i)
     }
 
+    /// Read in place: a listing reads two or three times a row.
     fn instant(&self, i: usize) -> Result<Instant, StoreError> {
-        Instant::from_stored(&self.text(i)?).map_err(|e| self.unreadable(i, e))
+        let text = self
+            .0
+            .get_ref(i)
+            .and_then(|v| v.as_str().map_err(Into::into))
+            .map_err(|e| self.unreadable(i, e))?;
+        Instant::from_stored(text).map_err(|e| self.unreadable(i, e))
     }
 
     fn is_null(&self, i: usize) -> Result<bool, StoreError> {
