@@ -274,39 +274,15 @@ pub trait CatalogStore {
 
     /// Every product in creation order, archived ones only when
     /// `include_archived`, each as `list_products` gives it, handed to
-    /// `sink` as it is read so that memory stays flat. Stops early, with
-    /// `Ok`, when `sink` breaks. This default reads pages of
-    /// `list_products`; an adapter may stream one query instead, which the
-    /// database answers as fast as a client can read.
+    /// `sink` as it is read so that memory stays flat however large the
+    /// catalog: one query, read as the database produces it, not pages.
+    /// Stops early, with `Ok`, when `sink` breaks.
     fn scan_products(
         &self,
         include_archived: bool,
         at: Instant,
         sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        const PAGE: u32 = 5_000;
-        let mut query = ProductQuery {
-            name_contains: None,
-            start: PageStart::After(0),
-            limit: PAGE,
-            include_archived,
-        };
-        loop {
-            let rows = self.list_products(&query, at)?;
-            let full_page = rows.len() == PAGE as usize;
-            if let Some(last) = rows.last() {
-                query.start = PageStart::After(last.position);
-            }
-            for row in rows {
-                if sink(row).is_break() {
-                    return Ok(());
-                }
-            }
-            if !full_page {
-                return Ok(());
-            }
-        }
-    }
+    ) -> Result<(), StoreError>;
 
     /// The product (archived or not), its current stock, the price in force
     /// and the discount applying at `at` (as in `list_products`), and, when

@@ -493,6 +493,53 @@ fn galera_one_idempotency_key_on_every_node_writes_once() {
     }
 }
 
+/// A read on one node sees what another node committed just before, even
+/// while that node lags: node 3 is held behind a global read lock, which
+/// stops it applying the cluster's writes, when a product is created through
+/// node 1. A plain read on node 3 would not find it (exit 3); milly's
+/// session reads causally, so `product show` waits until node 3 has applied
+/// the creation, and finds it once the lock is released.
+fn galera_a_read_on_a_lagging_node_waits_for_what_the_cluster_committed() {
+    let _exclusive = CLUSTER.write().unwrap_or_else(|e| e.into_inner());
+    let Some(cluster) = Cluster::new() else {
+        return;
+    };
+    cluster.run(0, &["db", "migrate"]).expect(0);
+    let lagging = cluster.nodes.len() - 1;
+    let mut holder = conn(&cluster.nodes[lagging]);
+    holder.query_drop("FLUSH TABLES WITH READ LOCK").unwrap();
+    let id = cluster
+        .run(
+            0,
+            &[
+                "--json", "product", "create", "--name", "Causal", "--price", "1",
+            ],
+        )
+        .expect(0)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let held = Duration::from_millis(800);
+    let shown = thread::scope(|s| {
+        let show = s.spawn(|| {
+            let started = Instant::now();
+            let run = cluster.run(lagging, &["--json", "product", "show", &id]);
+            (run, started.elapsed())
+        });
+        thread::sleep(held);
+        holder.query_drop("UNLOCK TABLES").unwrap();
+        show.join().unwrap()
+    });
+    let (run, waited) = shown;
+    assert_eq!(run.expect(0).json()["id"], id.as_str());
+    assert!(
+        waited >= held / 2,
+        "the read did not wait for node {} to catch up ({waited:?})",
+        lagging + 1
+    );
+}
+
 /// A node is killed (SIGKILL) while writers run on every node: the writers
 /// on that node get exit 6, the others carry on. Every write carries a key,
 /// so the failed ones are rerun safely once the node is back; then every
@@ -620,4 +667,4 @@ fn galera_a_node_killed_while_writers_run() {
     );
 }
 
-crate::when_set!("MILLY_TEST_GALERA_URLS": galera_product_create_on_every_node_at_once_all_succeed_with_dense_positions, galera_stock_adjust_on_every_node_at_once_keeps_the_ledger_contiguous, galera_concurrent_first_use_across_all_nodes_yields_one_complete_schema, galera_every_write_command_on_every_node_at_once_all_succeed, galera_one_idempotency_key_on_every_node_writes_once, galera_one_coupon_code_on_every_node_at_once, galera_a_node_killed_while_writers_run);
+crate::when_set!("MILLY_TEST_GALERA_URLS": galera_product_create_on_every_node_at_once_all_succeed_with_dense_positions, galera_stock_adjust_on_every_node_at_once_keeps_the_ledger_contiguous, galera_concurrent_first_use_across_all_nodes_yields_one_complete_schema, galera_every_write_command_on_every_node_at_once_all_succeed, galera_one_idempotency_key_on_every_node_writes_once, galera_one_coupon_code_on_every_node_at_once, galera_a_read_on_a_lagging_node_waits_for_what_the_cluster_committed, galera_a_node_killed_while_writers_run);

@@ -1021,6 +1021,14 @@ impl CatalogStore for BeatenOnce {
     ) -> Result<Vec<ProductListing>, StoreError> {
         self.inner.list_products(q, at)
     }
+    fn scan_products(
+        &self,
+        all: bool,
+        at: Instant,
+        sink: &mut dyn FnMut(ProductListing) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        self.inner.scan_products(all, at, sink)
+    }
     fn product_details(
         &self,
         id: &ProductId,

@@ -6,6 +6,8 @@
 //! instead of trusted. Column lists are given per decoder: every adapter
 //! selects them in that order.
 
+use std::ops::ControlFlow;
+
 use crate::app::ports::{ProductListing, StoreError};
 use crate::domain::*;
 
@@ -243,7 +245,7 @@ pub fn coupon(r: &impl Columns, i: usize) -> Result<Coupon, StoreError> {
 /// A listing row, as both adapters select it: the product's columns, its
 /// stock, the qualifying discount's columns (NULL when none), the position,
 /// the price in force, then the discount's `seq` (NULL when none), which
-/// [`first_per_product`] and [`FirstPerProduct`] choose by.
+/// [`first_per_product_into`] chooses by.
 pub fn listing_row(r: &impl Columns) -> Result<(ProductListing, Option<i64>), StoreError> {
     const STOCK: usize = PRODUCT_WIDTH;
     const SEQ: usize = STOCK + 1 + DISCOUNT_WIDTH;
@@ -260,53 +262,49 @@ pub fn listing_row(r: &impl Columns) -> Result<(ProductListing, Option<i64>), St
     Ok((listing, discount_seq))
 }
 
-/// [`first_per_product`] for rows handed over one at a time, as a scan of
-/// the whole catalog reads them: holds one product's best row until the
-/// next product's first row shows that it is complete.
-#[derive(Default)]
-pub struct FirstPerProduct {
-    held: Option<(ProductListing, Option<i64>)>,
-}
-
-impl FirstPerProduct {
-    /// Takes the next row; returns the previous product once complete.
-    pub fn push(&mut self, row: (ProductListing, Option<i64>)) -> Option<ProductListing> {
-        match &mut self.held {
+/// A listing as read with every qualifying discount joined, each row with
+/// its discount's `seq`: one product for each run of rows, the one with the
+/// earliest qualifying discount, handed to `sink` as soon as the next
+/// product's first row shows that it is complete. Rows come ordered by
+/// position, so a product's rows are adjacent; ordering by discount as well
+/// would make the database sort the whole joined listing, so the choice is
+/// made here. Stops early, with `Ok`, when `sink` breaks.
+pub fn first_per_product_into(
+    rows: impl Iterator<Item = Result<(ProductListing, Option<i64>), StoreError>>,
+    sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
+) -> Result<(), StoreError> {
+    let mut held: Option<(ProductListing, Option<i64>)> = None;
+    for row in rows {
+        let row = row?;
+        match &mut held {
             Some((last, last_seq)) if last.position == row.0.position => {
                 if row.1 < *last_seq {
                     (*last, *last_seq) = row;
                 }
-                None
             }
-            _ => self.held.replace(row).map(|(done, _)| done),
-        }
-    }
-
-    /// The last product, after the last row.
-    pub fn finish(self) -> Option<ProductListing> {
-        self.held.map(|(done, _)| done)
-    }
-}
-
-/// A page as read with every qualifying discount joined, each row with its
-/// discount's `seq`: one row per product, the one with the earliest
-/// qualifying discount. Rows come ordered by position, so a product's rows
-/// are adjacent; ordering by discount as well would make the database sort
-/// the whole joined page, so the choice is made here.
-pub fn first_per_product(rows: Vec<(ProductListing, Option<i64>)>) -> Vec<ProductListing> {
-    let mut page: Vec<(ProductListing, Option<i64>)> = Vec::with_capacity(rows.len());
-    for (row, seq) in rows {
-        match page.last_mut() {
-            Some((last, last_seq)) if last.position == row.position => {
-                if seq < *last_seq {
-                    *last = row;
-                    *last_seq = seq;
+            _ => {
+                if let Some((done, _)) = held.replace(row) {
+                    if sink(done).is_break() {
+                        return Ok(());
+                    }
                 }
             }
-            _ => page.push((row, seq)),
         }
     }
-    page.into_iter().map(|(row, _)| row).collect()
+    if let Some((last, _)) = held {
+        let _ = sink(last);
+    }
+    Ok(())
+}
+
+/// [`first_per_product_into`] for a page already read.
+pub fn first_per_product(rows: Vec<(ProductListing, Option<i64>)>) -> Vec<ProductListing> {
+    let mut page = Vec::with_capacity(rows.len());
+    let _ = first_per_product_into(rows.into_iter().map(Ok), &mut |row| {
+        page.push(row);
+        ControlFlow::Continue(())
+    });
+    page
 }
 
 /// A product's ledger as read: every product has its version-1 event, so

@@ -188,6 +188,14 @@ mod tests {
         ) -> Result<Vec<ProductListing>, StoreError> {
             unreachable!("not used by adjust_stock")
         }
+        fn scan_products(
+            &self,
+            _: bool,
+            _: Instant,
+            _: &mut dyn FnMut(ProductListing) -> std::ops::ControlFlow<()>,
+        ) -> Result<(), StoreError> {
+            unreachable!("not used by adjust_stock")
+        }
         fn product_details(
             &self,
             _: &ProductId,

@@ -314,6 +314,15 @@ const DISCOUNT_SELECT: &str =
     "d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at, \
      d.actor, d.deactivated_at, d.deactivated_by";
 
+/// The columns of a listing row (see [`decode::listing_row`]) from
+/// `products p` and the discount joined as `d`; binds the instant three
+/// times (the price in force).
+fn listing_select() -> String {
+    format!(
+        "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq"
+    )
+}
+
 /// One page of `product list`: its positions are chosen first, so the
 /// stock, price and discount lookups run only for the rows shown.
 struct PageRows<'p> {
@@ -332,14 +341,15 @@ impl PageRows<'_> {
     /// whole catalog through it, 27 ms instead of 3 for a rare term at 100k.
     fn read(&self, conn: &mut Conn, positions: &str) -> ::mysql::Result<Vec<Row>> {
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq
+            "{}
                FROM (SELECT seq FROM products FORCE INDEX (PRIMARY)
                       WHERE {positions} AND seq > ? AND (? IS NULL OR LOCATE(?, name_folded) > 0)
                         AND (? OR archived_at IS NULL)
                       ORDER BY seq LIMIT ? OFFSET ?) page
                JOIN products p ON p.seq = page.seq
                {APPLICABLE_DISCOUNT_JOIN}
-              ORDER BY p.seq"
+              ORDER BY p.seq",
+            listing_select()
         );
         let plan = self.plan;
         let mut params: Vec<Value> = vec![self.at.clone(); 3];
@@ -465,11 +475,12 @@ impl CatalogStore for MysqlStore {
         sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}, {STOCK_SUBQUERY}, {DISCOUNT_SELECT}, p.seq, {PRICE_AT}, d.seq
+            "{}
                FROM products p FORCE INDEX (PRIMARY)
                {APPLICABLE_DISCOUNT_JOIN}
               WHERE ? OR p.archived_at IS NULL
-              ORDER BY p.seq"
+              ORDER BY p.seq",
+            listing_select()
         );
         let at = rows::datetime(at);
         // The price (3), the discount (3), then the filter.
@@ -477,19 +488,11 @@ impl CatalogStore for MysqlStore {
         params.push(include_archived.into());
         let read_err = self.err(Context::Read);
         let mut conn = self.conn.borrow_mut();
-        let mut products = decode::FirstPerProduct::default();
-        for row in conn.exec_iter(sql, params).map_err(&read_err)? {
-            let row: Row = row.map_err(&read_err)?;
-            if let Some(done) = products.push(decode::listing_row(&MysqlRow(&row))?) {
-                if sink(done).is_break() {
-                    return Ok(());
-                }
-            }
-        }
-        if let Some(last) = products.finish() {
-            let _ = sink(last);
-        }
-        Ok(())
+        let rows = conn.exec_iter(sql, params).map_err(&read_err)?.map(|row| {
+            row.map_err(&read_err)
+                .and_then(|row: Row| decode::listing_row(&MysqlRow(&row)))
+        });
+        decode::first_per_product_into(rows, sink)
     }
 
     fn product_details(

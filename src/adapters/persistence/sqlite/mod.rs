@@ -193,6 +193,25 @@ const PRICE_AT: &str = "CASE WHEN p.updated_at <= :at THEN p.price_cents ELSE CO
         ORDER BY c.changed_at, c.seq LIMIT 1),
       p.price_cents) END";
 
+/// Listing rows (see [`decode::listing_row`]) of the products `filter`
+/// keeps, in position order, every qualifying discount joined.
+fn listing_sql(filter: &dyn std::fmt::Display) -> String {
+    format!(
+        "SELECT {PRODUCT_COLUMNS},
+                (SELECT e.total_after_change FROM stock_events e
+                  WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
+                d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at,
+                d.actor, d.deactivated_at, d.deactivated_by,
+                p.seq,
+                {PRICE_AT},
+                d.seq
+           FROM products p
+           {DISCOUNT_AT_JOIN}
+          WHERE {filter}
+          ORDER BY p.seq"
+    )
+}
+
 /// The discounts of product `p` that qualify at `:at`: inside their window
 /// and on then (active, or deactivated after `:at`). Replacing deactivates
 /// the old discount at the moment the new one is created, so of the
@@ -225,20 +244,7 @@ impl CatalogStore for SqliteStore {
     ) -> Result<Vec<ProductListing>, StoreError> {
         let plan = PagePlan::of(query, || lifecycle::any_archived(&self.conn))?;
         let candidates = Candidates::for_term(plan.term);
-        let sql = format!(
-            "SELECT {PRODUCT_COLUMNS},
-                    (SELECT e.total_after_change FROM stock_events e
-                      WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
-                    d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at,
-                    d.actor, d.deactivated_at, d.deactivated_by,
-                    p.seq,
-                    {PRICE_AT},
-                    d.seq
-               FROM products p
-               {DISCOUNT_AT_JOIN}
-              WHERE {candidates}
-              ORDER BY p.seq"
-        );
+        let sql = listing_sql(&candidates);
         let at = at.to_rfc3339();
         let phrase = plan.term.map(fts_phrase);
         let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
@@ -267,37 +273,18 @@ impl CatalogStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {PRODUCT_COLUMNS},
-                        (SELECT e.total_after_change FROM stock_events e
-                          WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
-                        d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at,
-                        d.actor, d.deactivated_at, d.deactivated_by,
-                        p.seq,
-                        {PRICE_AT},
-                        d.seq
-                   FROM products p
-                   {DISCOUNT_AT_JOIN}
-                  WHERE :all OR p.archived_at IS NULL
-                  ORDER BY p.seq"
-            ))
+            .prepare_cached(&listing_sql(&":all OR p.archived_at IS NULL"))
             .map_err(read_err)?;
         let at = at.to_rfc3339();
         let mut rows = stmt
             .query(named_params! {":at": at, ":all": include_archived})
             .map_err(read_err)?;
-        let mut products = decode::FirstPerProduct::default();
-        while let Some(row) = rows.next().map_err(read_err)? {
-            if let Some(done) = products.push(decode::listing_row(&SqliteRow(row))?) {
-                if sink(done).is_break() {
-                    return Ok(());
-                }
-            }
-        }
-        if let Some(last) = products.finish() {
-            let _ = sink(last);
-        }
-        Ok(())
+        let rows = std::iter::from_fn(|| match rows.next() {
+            Ok(Some(row)) => Some(decode::listing_row(&SqliteRow(row))),
+            Ok(None) => None,
+            Err(e) => Some(Err(read_err(e))),
+        });
+        decode::first_per_product_into(rows, sink)
     }
 
     fn product_details(
