@@ -9,6 +9,6 @@ pub mod retry;
 pub mod usecases;
 
 pub use error::{AppError, RowError};
-pub use ports::{CatalogStore, Clock, StoreError};
+pub use ports::{CatalogStore, Clock, StoreError, Stores};
 pub use retry::RetryPolicy;
 pub use usecases::Catalog;

@@ -1001,42 +1001,17 @@ impl Clock for FixedClock {
     }
 }
 
-/// A store whose first append is beaten to its version by a rival writer on
-/// another connection: the unique (product, version) index of the real
+/// A ledger whose first append is beaten to its version by a rival writer
+/// on another connection: the unique (product, version) index of the real
 /// database must turn that into a conflict, and the use case must retry.
+/// Only the ledger and the unit of work are put in front of the real store.
 struct BeatenOnce {
     inner: Box<dyn CatalogStore>,
     rival: Box<dyn CatalogStore>,
     beaten: Cell<bool>,
 }
 
-impl CatalogStore for BeatenOnce {
-    fn create_product(&self, p: &Product, e: &StockEvent) -> Result<(), StoreError> {
-        self.inner.create_product(p, e)
-    }
-    fn list_products(
-        &self,
-        q: &ProductQuery,
-        at: Instant,
-    ) -> Result<Vec<ProductListing>, StoreError> {
-        self.inner.list_products(q, at)
-    }
-    fn scan_products(
-        &self,
-        all: bool,
-        at: Instant,
-        sink: &mut dyn FnMut(ProductListing) -> std::ops::ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        self.inner.scan_products(all, at, sink)
-    }
-    fn product_details(
-        &self,
-        id: &ProductId,
-        c: Option<&CustomerId>,
-        at: Instant,
-    ) -> Result<Option<ProductDetails>, StoreError> {
-        self.inner.product_details(id, c, at)
-    }
+impl LedgerStore for BeatenOnce {
     fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
         self.inner.latest_stock_event(id)
     }
@@ -1055,60 +1030,6 @@ impl CatalogStore for BeatenOnce {
     fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
         self.inner.stock_history(id)
     }
-    fn replace_discount(&self, d: &Discount) -> Result<Option<DiscountId>, StoreError> {
-        self.inner.replace_discount(d)
-    }
-    fn create_coupon(&self, c: &Coupon) -> Result<(), StoreError> {
-        self.inner.create_coupon(c)
-    }
-    fn deactivate_coupon(
-        &self,
-        code: &CouponCode,
-        at: Instant,
-        actor: Option<&Actor>,
-    ) -> Result<Option<Coupon>, StoreError> {
-        self.inner.deactivate_coupon(code, at, actor)
-    }
-    fn import(
-        &self,
-        items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
-    ) -> Result<Option<ImportCounts>, StoreError> {
-        self.inner.import(items)
-    }
-    fn migrate(&self) -> Result<Vec<i64>, StoreError> {
-        self.inner.migrate()
-    }
-    fn status(&self) -> Result<StoreStatus, StoreError> {
-        self.inner.status()
-    }
-    // `adjust_stock` runs each attempt as a unit, which on SQLite holds the
-    // write lock from the read to the append, so no rival could get in
-    // between. The rival must, for the database's own version check to be
-    // what is tested: here every call commits on its own, as it does on a
-    // database whose reads never wait for writers.
-    fn begin_unit(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn finish_unit(&self, _commit: bool) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn recorded_request(
-        &self,
-        key: &IdempotencyKey,
-    ) -> Result<Option<RecordedRequest>, StoreError> {
-        self.inner.recorded_request(key)
-    }
-    fn record_request(
-        &self,
-        key: &IdempotencyKey,
-        request: &RecordedRequest,
-        at: Instant,
-    ) -> Result<(), StoreError> {
-        self.inner.record_request(key, request, at)
-    }
-    fn prune_requests(&self, before: Instant) -> Result<u64, StoreError> {
-        self.inner.prune_requests(before)
-    }
     fn scan_ledgers(
         &self,
         product: Option<&ProductId>,
@@ -1125,36 +1046,19 @@ impl CatalogStore for BeatenOnce {
     ) -> Result<bool, StoreError> {
         self.inner.change_stock(work)
     }
-    fn update_product(
+}
+
+// `adjust_stock` runs each attempt as a unit, which on SQLite holds the
+// write lock from the read to the append, so no rival could get in
+// between. The rival must, for the database's own version check to be
+// what is tested: here every call commits on its own, as it does on a
+// database whose reads never wait for writers.
+impl UnitOfWork for BeatenOnce {
+    fn unit(
         &self,
-        before: &Product,
-        after: &Product,
-        change: &ProductChange,
-    ) -> Result<(), StoreError> {
-        self.inner.update_product(before, after, change)
-    }
-    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
-        self.inner.set_archived(change)
-    }
-    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
-        self.inner.product_changes(id)
-    }
-    fn clear_discount(
-        &self,
-        id: &ProductId,
-        at: Instant,
-        actor: Option<&Actor>,
-    ) -> Result<Option<DiscountId>, StoreError> {
-        self.inner.clear_discount(id, at, actor)
-    }
-    fn list_discounts(&self, q: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
-        self.inner.list_discounts(q)
-    }
-    fn list_coupons(&self, q: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
-        self.inner.list_coupons(q)
-    }
-    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
-        self.inner.coupon(code)
+        work: &mut dyn FnMut() -> Result<UnitEnd, StoreError>,
+    ) -> Result<UnitEnd, StoreError> {
+        work()
     }
 }
 
@@ -1164,7 +1068,7 @@ fn append_race_is_retried(db: &TestDb) {
         rival: db.store(),
         beaten: Cell::new(false),
     };
-    let product = create(&store, "Raced", 100, 10);
+    let product = create(&*store.inner, "Raced", 100, 10);
     let clock = FixedClock(t0());
     let retry = RetryPolicy {
         attempts: 3,
@@ -1172,7 +1076,12 @@ fn append_race_is_retried(db: &TestDb) {
         max_delay: Duration::ZERO,
         time_budget: None,
     };
-    let adjusted = Catalog::new(&store, &clock, retry)
+    let stores = Stores {
+        ledger: &store,
+        units: &store,
+        ..Stores::of(&*store.inner)
+    };
+    let adjusted = Catalog::with_stores(stores, &clock, retry)
         .adjust_stock(AdjustStock {
             product_id: product.id.clone(),
             change: StockChange::parse("change", "-4").unwrap(),
@@ -1306,27 +1215,35 @@ fn request(fingerprint: &str, result: &str) -> RecordedRequest {
     }
 }
 
+/// Runs `work` as one unit of work of `store`, ended as `end` says.
+fn unit<T>(store: &dyn CatalogStore, end: UnitEnd, work: impl FnOnce() -> T) -> T {
+    in_unit(store, || Ok::<_, StoreError>((work(), end))).unwrap()
+}
+
 fn unit_of_work(db: &TestDb) {
     let store = db.store();
     let other = db.store();
     // Rolled back: nothing of the unit is left, whatever methods it used.
-    store.begin_unit().unwrap();
-    let dropped = create(store.as_ref(), "Rolled back", 100, 5);
-    let latest = store.latest_stock_event(&dropped.id).unwrap().unwrap();
-    store.append_stock_event(&next_event(&latest, 1)).unwrap();
-    store
-        .create_coupon(&coupon(
-            "u1",
-            "UNIT1",
-            "10",
-            window("2025-01-01", "2026-01-01"),
-        ))
-        .unwrap();
-    store
-        .record_request(&key("k1"), &request("f", "r"), t0())
-        .unwrap();
-    assert!(store.begin_unit().is_err(), "units do not nest");
-    store.finish_unit(false).unwrap();
+    let dropped = unit(store.as_ref(), UnitEnd::Rollback, || {
+        let dropped = create(store.as_ref(), "Rolled back", 100, 5);
+        let latest = store.latest_stock_event(&dropped.id).unwrap().unwrap();
+        store.append_stock_event(&next_event(&latest, 1)).unwrap();
+        // A unit inside a unit joins it: its commit is the outer unit's.
+        unit(store.as_ref(), UnitEnd::Commit, || {
+            store
+                .create_coupon(&coupon(
+                    "u1",
+                    "UNIT1",
+                    "10",
+                    window("2025-01-01", "2026-01-01"),
+                ))
+                .unwrap();
+        });
+        store
+            .record_request(&key("k1"), &request("f", "r"), t0())
+            .unwrap();
+        dropped
+    });
     assert_eq!(
         store.product_details(&dropped.id, None, t0()).unwrap(),
         None
@@ -1335,21 +1252,22 @@ fn unit_of_work(db: &TestDb) {
     assert_eq!(store.status().unwrap().coupons, 0);
 
     // Committed: every write at once, seen by other connections.
-    store.begin_unit().unwrap();
-    let kept = create(store.as_ref(), "Committed", 100, 5);
-    let latest = store.latest_stock_event(&kept.id).unwrap().unwrap();
-    store.append_stock_event(&next_event(&latest, 2)).unwrap();
-    store
-        .replace_discount(&discount(
-            &kept.id,
-            "10",
-            window("2025-01-01", "2026-01-01"),
-        ))
-        .unwrap();
-    store
-        .record_request(&key("k1"), &request("f", "r"), t0())
-        .unwrap();
-    store.finish_unit(true).unwrap();
+    let kept = unit(store.as_ref(), UnitEnd::Commit, || {
+        let kept = create(store.as_ref(), "Committed", 100, 5);
+        let latest = store.latest_stock_event(&kept.id).unwrap().unwrap();
+        store.append_stock_event(&next_event(&latest, 2)).unwrap();
+        store
+            .replace_discount(&discount(
+                &kept.id,
+                "10",
+                window("2025-01-01", "2026-01-01"),
+            ))
+            .unwrap();
+        store
+            .record_request(&key("k1"), &request("f", "r"), t0())
+            .unwrap();
+        kept
+    });
     let details = other
         .product_details(&kept.id, None, t0())
         .unwrap()
@@ -1360,19 +1278,18 @@ fn unit_of_work(db: &TestDb) {
         other.recorded_request(&key("k1")).unwrap(),
         Some(request("f", "r"))
     );
-    assert!(store.finish_unit(true).is_err(), "no unit is open");
 }
 
 fn keys_recorded_once(db: &TestDb) {
     let store = db.store();
-    store.begin_unit().unwrap();
-    store
-        .record_request(&key("once"), &request("f1", "r1"), t0())
-        .unwrap();
-    store.finish_unit(true).unwrap();
-    store.begin_unit().unwrap();
-    let again = store.record_request(&key("once"), &request("f2", "r2"), t0());
-    store.finish_unit(false).unwrap();
+    unit(store.as_ref(), UnitEnd::Commit, || {
+        store
+            .record_request(&key("once"), &request("f1", "r1"), t0())
+            .unwrap();
+    });
+    let again = unit(store.as_ref(), UnitEnd::Rollback, || {
+        store.record_request(&key("once"), &request("f2", "r2"), t0())
+    });
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     assert_eq!(
         store.recorded_request(&key("once")).unwrap(),
@@ -1382,11 +1299,11 @@ fn keys_recorded_once(db: &TestDb) {
     assert_eq!(store.recorded_request(&key("ONCE")).unwrap(), None);
     // A long result (what an import printed) is kept whole.
     let long = "x".repeat(200_000);
-    store.begin_unit().unwrap();
-    store
-        .record_request(&key("long"), &request("f", &long), t0())
-        .unwrap();
-    store.finish_unit(true).unwrap();
+    unit(store.as_ref(), UnitEnd::Commit, || {
+        store
+            .record_request(&key("long"), &request("f", &long), t0())
+            .unwrap();
+    });
     assert_eq!(
         store
             .recorded_request(&key("long"))
@@ -1403,29 +1320,29 @@ fn keys_recorded_once(db: &TestDb) {
 fn concurrent_units_with_one_key(db: &TestDb) {
     let first = db.store();
     let product = create(first.as_ref(), "Keyed", 100, 0);
-    first.begin_unit().unwrap();
-    let latest = first.latest_stock_event(&product.id).unwrap().unwrap();
-    first.append_stock_event(&next_event(&latest, 1)).unwrap();
-    first
-        .record_request(&key("race"), &request("f", "first"), t0())
-        .unwrap();
-    let url = db.url.clone();
-    let second = std::thread::spawn(move || {
-        let store = crate::backends::open_url(&url, Duration::from_secs(20));
-        store.begin_unit()?;
-        let outcome = store
-            .recorded_request(&key("race"))
-            .and_then(|found| match found {
-                Some(found) => Ok(Some(found)),
-                None => store
-                    .record_request(&key("race"), &request("f", "second"), t0())
-                    .map(|()| None),
-            });
-        let _ = store.finish_unit(outcome.is_ok());
-        outcome
+    let second = unit(first.as_ref(), UnitEnd::Commit, || {
+        let latest = first.latest_stock_event(&product.id).unwrap().unwrap();
+        first.append_stock_event(&next_event(&latest, 1)).unwrap();
+        first
+            .record_request(&key("race"), &request("f", "first"), t0())
+            .unwrap();
+        let url = db.url.clone();
+        let second = std::thread::spawn(move || {
+            let store = crate::backends::open_url(&url, Duration::from_secs(20));
+            in_unit(store.as_ref(), || {
+                let found = match store.recorded_request(&key("race"))? {
+                    Some(found) => Some(found),
+                    None => {
+                        store.record_request(&key("race"), &request("f", "second"), t0())?;
+                        None
+                    }
+                };
+                Ok::<_, StoreError>((found, UnitEnd::Commit))
+            })
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        second
     });
-    std::thread::sleep(Duration::from_millis(300));
-    first.finish_unit(true).unwrap();
     match second.join().unwrap() {
         // SQLite: the second unit began after the first committed.
         Ok(Some(found)) => assert_eq!(found.result, "first"),
@@ -1452,14 +1369,14 @@ fn concurrent_units_with_one_key(db: &TestDb) {
 
 fn prune_keys(db: &TestDb) {
     let store = db.store();
-    store.begin_unit().unwrap();
-    store
-        .record_request(&key("old"), &request("f", "r"), at("2025-01-01"))
-        .unwrap();
-    store
-        .record_request(&key("new"), &request("f", "r"), at("2025-03-01"))
-        .unwrap();
-    store.finish_unit(true).unwrap();
+    unit(store.as_ref(), UnitEnd::Commit, || {
+        store
+            .record_request(&key("old"), &request("f", "r"), at("2025-01-01"))
+            .unwrap();
+        store
+            .record_request(&key("new"), &request("f", "r"), at("2025-03-01"))
+            .unwrap();
+    });
     assert_eq!(store.prune_requests(at("2025-02-01")).unwrap(), 1);
     assert_eq!(store.recorded_request(&key("old")).unwrap(), None);
     assert!(store.recorded_request(&key("new")).unwrap().is_some());
@@ -1577,11 +1494,16 @@ fn keyed_write_runs_once(db: &TestDb) {
 fn oversized_result(db: &TestDb) {
     let store = db.store();
     let huge = "x".repeat(17 * 1024 * 1024);
-    store.begin_unit().unwrap();
-    let recorded = store.record_request(&key("huge"), &request("f", &huge), t0());
+    let end = if db.is_sqlite() {
+        UnitEnd::Commit
+    } else {
+        UnitEnd::Rollback
+    };
+    let recorded = unit(store.as_ref(), end, || {
+        store.record_request(&key("huge"), &request("f", &huge), t0())
+    });
     if db.is_sqlite() {
         recorded.unwrap();
-        store.finish_unit(true).unwrap();
         assert_eq!(
             store
                 .recorded_request(&key("huge"))
@@ -1596,7 +1518,6 @@ fn oversized_result(db: &TestDb) {
             matches!(&recorded, Err(StoreError::Unavailable(m)) if m.contains("too large to record")),
             "{recorded:?}"
         );
-        store.finish_unit(false).unwrap();
         assert_eq!(store.recorded_request(&key("huge")).unwrap(), None);
     }
 }
@@ -2116,8 +2037,16 @@ fn actors_recorded(db: &TestDb) {
 
 /// Every life-cycle write and a stock batch, in one unit on `store`, on a
 /// product made for it; returns the product.
-fn lifecycle_writes_in_a_unit(store: &dyn CatalogStore, name: &str, code: &str) -> Product {
-    store.begin_unit().unwrap();
+fn lifecycle_writes_in_a_unit(
+    store: &dyn CatalogStore,
+    end: UnitEnd,
+    name: &str,
+    code: &str,
+) -> Product {
+    unit(store, end, || lifecycle_writes(store, name, code))
+}
+
+fn lifecycle_writes(store: &dyn CatalogStore, name: &str, code: &str) -> Product {
     let mug = create(store, name, 1_000, 5);
     let edit = ProductEdit {
         name: None,
@@ -2172,8 +2101,8 @@ fn lifecycle_writes_in_a_unit(store: &dyn CatalogStore, name: &str, code: &str) 
 fn lifecycle_writes_join_a_unit(db: &TestDb) {
     let store = db.store();
     let other = db.store();
-    let dropped = lifecycle_writes_in_a_unit(store.as_ref(), "Rolled back", "UNITA");
-    store.finish_unit(false).unwrap();
+    let dropped =
+        lifecycle_writes_in_a_unit(store.as_ref(), UnitEnd::Rollback, "Rolled back", "UNITA");
     assert_eq!(
         other.product_details(&dropped.id, None, t0()).unwrap(),
         None
@@ -2182,14 +2111,12 @@ fn lifecycle_writes_join_a_unit(db: &TestDb) {
     assert_eq!(other.recorded_request(&key("UNITA")).unwrap(), None);
 
     let dry = db.open_dry_run();
-    let ghost = lifecycle_writes_in_a_unit(dry.as_ref(), "Dry run", "UNITB");
-    dry.finish_unit(true).unwrap();
+    let ghost = lifecycle_writes_in_a_unit(dry.as_ref(), UnitEnd::Commit, "Dry run", "UNITB");
     assert_eq!(other.product_details(&ghost.id, None, t0()).unwrap(), None);
     assert_eq!(other.status().unwrap().coupons, 0);
     assert_eq!(other.recorded_request(&key("UNITB")).unwrap(), None);
 
-    let kept = lifecycle_writes_in_a_unit(store.as_ref(), "Committed", "UNITC");
-    store.finish_unit(true).unwrap();
+    let kept = lifecycle_writes_in_a_unit(store.as_ref(), UnitEnd::Commit, "Committed", "UNITC");
     let history = other.stock_history(&kept.id).unwrap().unwrap();
     assert_eq!(history.last().unwrap().total_after_change, 10);
     assert_eq!(other.product_changes(&kept.id).unwrap().len(), 2);

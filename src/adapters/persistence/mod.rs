@@ -7,6 +7,7 @@ pub mod mysql;
 mod paging;
 mod refusals;
 pub mod sqlite;
+mod unit;
 pub mod url;
 
 use std::time::Duration;

@@ -69,7 +69,8 @@ impl Catalog<'_> {
     /// The product as stored now, archived or not.
     fn current_product(&self, id: &ProductId) -> Result<Product, AppError> {
         Ok(self
-            .store
+            .stores
+            .products
             .product_details(id, None, self.clock.now())?
             .ok_or_else(|| product_not_found(id))?
             .product)
@@ -97,7 +98,9 @@ impl Catalog<'_> {
                 .edited(input.edit.clone(), self.clock.now(), self.actor())
                 .map_err(AppError::from)?;
             if change.changes_anything() {
-                self.store.update_product(&before, &after, &change)?;
+                self.stores
+                    .products
+                    .update_product(&before, &after, &change)?;
             }
             Ok::<_, AttemptError>(after)
         })?;
@@ -108,7 +111,7 @@ impl Catalog<'_> {
     /// nothing the second time and still succeeds, so scripts can repeat it.
     pub fn archive_product(&self, id: &ProductId, archive: bool) -> Result<Archived, AppError> {
         let change = ProductChange::archival(id.clone(), archive, self.clock.now(), self.actor());
-        let changed = self.store.set_archived(&change)?;
+        let changed = self.stores.products.set_archived(&change)?;
         let mut product = self.current_product(id)?;
         // The product as this change leaves it, also when the store did not
         // keep the change (a dry run rolls it back before this read).
@@ -122,7 +125,7 @@ impl Catalog<'_> {
     /// Every change to the product, its creation first.
     pub fn product_history(&self, id: &ProductId) -> Result<ProductHistory, AppError> {
         let product = self.current_product(id)?;
-        let changes = self.store.product_changes(id)?;
+        let changes = self.stores.products.product_changes(id)?;
         Ok(ProductHistory {
             changes: history(&product, changes),
             product,
@@ -133,7 +136,7 @@ impl Catalog<'_> {
     /// active (still a success: the product has no active discount, as asked).
     pub fn clear_discount(&self, id: &ProductId) -> Result<Option<DiscountId>, AppError> {
         let cleared = retry::on_conflict(&self.retry, || {
-            Ok::<_, AttemptError>(self.store.clear_discount(
+            Ok::<_, AttemptError>(self.stores.discounts.clear_discount(
                 id,
                 self.clock.now(),
                 self.actor.as_ref(),
@@ -147,7 +150,7 @@ impl Catalog<'_> {
         if let Some(id) = &input.product_id {
             self.current_product(id)?;
         }
-        Ok(self.store.list_discounts(&DiscountQuery {
+        Ok(self.stores.discounts.list_discounts(&DiscountQuery {
             product_id: input.product_id,
             active_at: input.active.then(|| self.clock.now()),
             offset: offset(input.page, input.page_size),
@@ -158,7 +161,7 @@ impl Catalog<'_> {
     /// One page of coupons, of one customer or of all.
     pub fn list_coupons(&self, input: ListCoupons) -> Result<Vec<Coupon>, AppError> {
         let at = input.at.unwrap_or_else(|| self.clock.now());
-        Ok(self.store.list_coupons(&CouponQuery {
+        Ok(self.stores.coupons.list_coupons(&CouponQuery {
             user_id: input.user_id,
             active_at: input.active.then_some(at),
             offset: offset(input.page, input.page_size),
@@ -167,9 +170,12 @@ impl Catalog<'_> {
     }
 
     pub fn show_coupon(&self, code: &CouponCode) -> Result<Coupon, AppError> {
-        self.store.coupon(code)?.ok_or_else(|| AppError::NotFound {
-            what: "coupon",
-            id: code.to_string(),
-        })
+        self.stores
+            .coupons
+            .coupon(code)?
+            .ok_or_else(|| AppError::NotFound {
+                what: "coupon",
+                id: code.to_string(),
+            })
     }
 }

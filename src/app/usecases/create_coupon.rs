@@ -58,12 +58,13 @@ impl Catalog<'_> {
             // cluster at the same moment fails certification) is retried:
             // the retry then sees the other coupon and reports the code as
             // taken.
-            let written =
-                retry::on_conflict(&self.retry, || match self.store.create_coupon(&coupon) {
+            let written = retry::on_conflict(&self.retry, || {
+                match self.stores.coupons.create_coupon(&coupon) {
                     Ok(()) => Ok(Ok(())),
                     Err(e @ StoreError::DuplicateCouponCode(_)) => Ok(Err(e)),
                     Err(e) => Err(AttemptError::from(e)),
-                })?;
+                }
+            })?;
             match written.value {
                 Ok(()) => return Ok(coupon),
                 Err(e) => last_error = Some(e),

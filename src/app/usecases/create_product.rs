@@ -45,7 +45,7 @@ impl Catalog<'_> {
         // failure, or a duplicate position once the winner's write has
         // reached its node) and is retried with the same ids.
         retry::on_conflict(&self.retry, || {
-            Ok::<_, AttemptError>(self.store.create_product(&product, &opening)?)
+            Ok::<_, AttemptError>(self.stores.products.create_product(&product, &opening)?)
         })?;
         Ok(CreatedProduct {
             product,

@@ -11,10 +11,11 @@ impl Catalog<'_> {
         // cluster at once: the one that fails certification is retried.
         let now = self.clock.now();
         retry::on_conflict(&self.retry, || {
-            Ok::<_, AttemptError>(
-                self.store
-                    .deactivate_coupon(code, now, self.actor.as_ref())?,
-            )
+            Ok::<_, AttemptError>(self.stores.coupons.deactivate_coupon(
+                code,
+                now,
+                self.actor.as_ref(),
+            )?)
         })?
         .value
         .ok_or_else(|| AppError::NotFound {

@@ -143,7 +143,7 @@ impl Catalog<'_> {
             imported(ImportedRow { line, id, code });
             Ok(item)
         });
-        let outcome = self.store.import(&mut items);
+        let outcome = self.stores.imports.import(&mut items);
         drop(items);
         match (outcome, failure.into_inner()) {
             (Ok(Some(counts)), None) => Ok(counts),

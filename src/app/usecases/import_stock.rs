@@ -62,7 +62,7 @@ impl Catalog<'_> {
         let actor = self.actor();
         let mut failure = None;
         let mut counts = StockImportCounts::default();
-        let committed = self.store.change_stock(&mut |batch| {
+        let committed = self.stores.ledger.change_stock(&mut |batch| {
             // The latest event of every product seen, as this batch left it.
             let mut latest: HashMap<ProductId, Tip> = HashMap::new();
             counts = StockImportCounts::default();

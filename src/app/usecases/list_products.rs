@@ -43,7 +43,7 @@ impl Catalog<'_> {
             limit: input.page_size,
             include_archived: input.include_archived,
         };
-        let rows = self.store.list_products(&query, at)?;
+        let rows = self.stores.products.list_products(&query, at)?;
         Ok(rows.into_iter().map(|row| summarize(row, at)).collect())
     }
 
@@ -64,7 +64,8 @@ impl Catalog<'_> {
             // The whole catalog: one scan of the store, as fast as the
             // database hands rows over.
             let mut failed = None;
-            self.store
+            self.stores
+                .products
                 .scan_products(
                     include_archived,
                     at,
@@ -88,7 +89,7 @@ impl Catalog<'_> {
             include_archived,
         };
         loop {
-            let rows = self.store.list_products(&query, at)?;
+            let rows = self.stores.products.list_products(&query, at)?;
             let full_page = rows.len() == STREAM_PAGE as usize;
             if let Some(last) = rows.last() {
                 query.start = PageStart::After(last.position);

@@ -32,12 +32,12 @@ pub use show_product::{ProductView, ShowProduct};
 pub use stock_log::StockLog;
 pub use verify_ledgers::LedgerSummary;
 
-use super::ports::{CatalogStore, Clock};
+use super::ports::{CatalogStore, Clock, Stores};
 use super::retry::RetryPolicy;
 use crate::domain::Actor;
 
-/// The use cases' shared context: the store, the clock, the retry policy
-/// and the actor the composition root chose.
+/// The use cases' shared context: the store's ports, the clock, the retry
+/// policy and the actor the composition root chose.
 ///
 /// Who acts is part of the session, like the clock: one command, one actor.
 /// The use cases stamp it on every row they hand the store (a field of the
@@ -47,23 +47,25 @@ use crate::domain::Actor;
 /// can check it row by row.
 #[derive(Clone)]
 pub struct Catalog<'a> {
-    store: &'a dyn CatalogStore,
+    stores: Stores<'a>,
     clock: &'a dyn Clock,
     retry: RetryPolicy,
     actor: Option<Actor>,
-    /// A unit of work is open ([`Catalog::once`]): use cases that would
-    /// open their own join it instead.
-    in_unit: bool,
 }
 
 impl<'a> Catalog<'a> {
     pub fn new(store: &'a dyn CatalogStore, clock: &'a dyn Clock, retry: RetryPolicy) -> Self {
+        Self::with_stores(Stores::of(store), clock, retry)
+    }
+
+    /// A catalog whose ports may be served by different stores (a test
+    /// double in front of one of them).
+    pub fn with_stores(stores: Stores<'a>, clock: &'a dyn Clock, retry: RetryPolicy) -> Self {
         Catalog {
-            store,
+            stores,
             clock,
             retry,
             actor: None,
-            in_unit: false,
         }
     }
 

@@ -4,8 +4,8 @@
 //! **The transaction boundary.** The key, a fingerprint of the request and
 //! the command's result are recorded in the same transaction as the write
 //! itself, so either both are committed or neither. That transaction is a
-//! *unit of work* of the store port (`begin_unit` … `finish_unit`): the
-//! store's ordinary methods join it instead of committing on their own, so
+//! *unit of work* of the store ([`crate::app::ports::UnitOfWork::unit`]): the store's ordinary
+//! methods join it instead of committing on their own, so
 //! a use case needs no change to run inside one, and a write command that
 //! goes through [`Catalog::once`] (as the command line sends every write)
 //! is idempotent by construction.
@@ -25,7 +25,7 @@
 
 use super::Catalog;
 use crate::app::error::AppError;
-use crate::app::ports::{RecordedRequest, StoreError};
+use crate::app::ports::{in_unit, RecordedRequest, StoreError, UnitEnd};
 use crate::app::retry::{self, AttemptError, RetryPolicy};
 use crate::domain::IdempotencyKey;
 
@@ -64,27 +64,18 @@ impl Catalog<'_> {
                 attempts: 1,
                 ..self.retry
             },
-            in_unit: true,
             ..self.clone()
         };
         let outcome = retry::on_conflict(&self.retry, || {
-            self.store.begin_unit()?;
-            match self.unit(&keyed, &single, &mut work, &result) {
-                Ok(Once::Done(value)) => {
-                    self.store.finish_unit(true)?;
-                    Ok(Once::Done(value))
-                }
-                Ok(replayed) => {
-                    self.store.finish_unit(false)?;
-                    Ok(replayed)
-                }
-                Err(e) => {
-                    // The error that ended the unit is the one to report; a
-                    // rollback over a lost connection changes nothing.
-                    let _ = self.store.finish_unit(false);
-                    Err(e)
-                }
-            }
+            in_unit(self.stores.units, || {
+                let once = self.unit(&keyed, &single, &mut work, &result)?;
+                // A replay wrote nothing and must keep nothing.
+                let end = match once {
+                    Once::Done(_) => UnitEnd::Commit,
+                    Once::Replayed(_) => UnitEnd::Rollback,
+                };
+                Ok::<_, AttemptError>((once, end))
+            })
         })?;
         Ok(outcome.value)
     }
@@ -96,7 +87,7 @@ impl Catalog<'_> {
         work: &mut impl FnMut(&Catalog<'_>) -> Result<T, AppError>,
         result: &impl Fn(&T) -> Result<String, AppError>,
     ) -> Result<Once<T>, AttemptError> {
-        if let Some(recorded) = self.store.recorded_request(keyed.key)? {
+        if let Some(recorded) = self.stores.requests.recorded_request(keyed.key)? {
             if recorded.fingerprint == keyed.fingerprint {
                 return Ok(Once::Replayed(recorded.result));
             }
@@ -119,7 +110,8 @@ impl Catalog<'_> {
             fingerprint: keyed.fingerprint.clone(),
             result: result(&value)?,
         };
-        self.store
+        self.stores
+            .requests
             .record_request(keyed.key, &request, self.clock.now())?;
         Ok(Once::Done(value))
     }
@@ -127,6 +119,6 @@ impl Catalog<'_> {
     /// `db prune-keys`: forgets keys recorded more than `days` days ago.
     pub fn prune_keys(&self, days: u32) -> Result<u64, AppError> {
         let before = self.clock.now().plus_days(-i64::from(days));
-        Ok(self.store.prune_requests(before)?)
+        Ok(self.stores.requests.prune_requests(before)?)
     }
 }

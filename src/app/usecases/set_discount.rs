@@ -37,7 +37,7 @@ impl Catalog<'_> {
         // Two operators setting a discount on one product at once collide on
         // "one active discount"; the loser retries and replaces the winner's.
         let replaced = retry::on_conflict(&self.retry, || {
-            Ok::<_, AttemptError>(self.store.replace_discount(&discount)?)
+            Ok::<_, AttemptError>(self.stores.discounts.replace_discount(&discount)?)
         })?
         .value;
         Ok(DiscountSet { discount, replaced })

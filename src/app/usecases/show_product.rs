@@ -23,7 +23,8 @@ impl Catalog<'_> {
     pub fn show_product(&self, input: ShowProduct) -> Result<ProductView, AppError> {
         let at = input.at.unwrap_or_else(|| self.clock.now());
         let details = self
-            .store
+            .stores
+            .products
             .product_details(&input.id, input.customer.as_ref(), at)?
             .ok_or_else(|| AppError::NotFound {
                 what: "product",

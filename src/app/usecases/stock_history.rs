@@ -5,7 +5,8 @@ use crate::domain::{ProductId, StockEvent};
 impl Catalog<'_> {
     /// The product's whole ledger, oldest first.
     pub fn stock_history(&self, id: &ProductId) -> Result<Vec<StockEvent>, AppError> {
-        self.store
+        self.stores
+            .ledger
             .stock_history(id)?
             .ok_or_else(|| AppError::NotFound {
                 what: "product",

@@ -30,7 +30,7 @@ impl Catalog<'_> {
         sink: &mut dyn FnMut(StockEvent) -> Result<(), AppError>,
     ) -> Result<u64, AppError> {
         if let Some(id) = &input.product {
-            if self.store.latest_stock_event(id)?.is_none() {
+            if self.stores.ledger.latest_stock_event(id)?.is_none() {
                 return Err(AppError::NotFound {
                     what: "product",
                     id: id.to_string(),
@@ -47,7 +47,7 @@ impl Catalog<'_> {
         let mut count = 0;
         while remaining > 0 {
             query.limit = u32::try_from(remaining).map_or(LOG_PAGE, |r| r.min(LOG_PAGE));
-            let page = self.store.stock_log(&query)?;
+            let page = self.stores.ledger.stock_log(&query)?;
             let full_page = page.len() == query.limit as usize;
             if let Some(last) = page.last() {
                 query.after = last.position;

@@ -33,7 +33,7 @@ impl Catalog<'_> {
                 ControlFlow::Break(())
             }
         };
-        self.store.scan_ledgers(product, &mut |found| {
+        self.stores.ledger.scan_ledgers(product, &mut |found| {
             let problems = match found {
                 LedgerScan::Entry(entry) => check.entry(entry),
                 LedgerScan::NoLedger(id) => vec![check.no_ledger(id)],

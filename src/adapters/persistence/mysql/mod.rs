@@ -34,12 +34,14 @@ use ::mysql::{Conn, OptsBuilder, Row, Value};
 use crate::adapters::persistence::decode::{self, Columns};
 use crate::adapters::persistence::import::{self, ImportWriter};
 use crate::adapters::persistence::paging::PagePlan;
+use crate::adapters::persistence::unit::OpenUnit;
 use crate::adapters::persistence::url::MysqlUrl;
 use crate::adapters::persistence::StoreSettings;
 use crate::app::ports::{
-    CatalogStore, CouponQuery, DiscountQuery, ImportAborted, ImportCounts, ImportItem, LedgerScan,
-    LogQuery, LoggedEvent, ProductDetails, ProductListing, ProductQuery, RecordedRequest,
-    StockBatch, StoreError, StoreStatus,
+    CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
+    ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
+    ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, SchemaStore,
+    StockBatch, StoreError, StoreStatus, UnitEnd, UnitOfWork,
 };
 use crate::domain::{
     Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey, Instant, Product,
@@ -75,7 +77,7 @@ pub struct MysqlStore {
     lock_wait: Duration,
     secrets: Secrets,
     /// Whether a unit of work is open: methods then join its transaction.
-    in_unit: Cell<bool>,
+    in_unit: OpenUnit,
     /// Roll back instead of committing (see [`MysqlStore::end_transaction`]).
     dry_run: bool,
     /// The schema version read when the session started, for the first
@@ -130,7 +132,7 @@ impl MysqlStore {
             database: url.database.clone(),
             lock_wait: settings.lock_timeout,
             secrets,
-            in_unit: Cell::new(false),
+            in_unit: OpenUnit::default(),
             dry_run: settings.dry_run,
             schema_at_connect: Cell::new(schema_version),
             reconnect: Reconnect {
@@ -195,7 +197,7 @@ impl MysqlStore {
         work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.borrow_mut();
-        if self.in_unit.get() {
+        if self.in_unit.is_open() {
             return work(&mut conn);
         }
         conn.query_drop("START TRANSACTION")
@@ -224,7 +226,7 @@ impl MysqlStore {
         work: impl FnOnce(&mut Conn) -> ::mysql::Result<T>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.borrow_mut();
-        if self.in_unit.get() {
+        if self.in_unit.is_open() {
             return work(&mut conn).map_err(self.err(context));
         }
         // One round trip: the level applies to the next transaction only.
@@ -409,7 +411,7 @@ fn next_position(tx: &mut Conn) -> ::mysql::Result<i64> {
     Ok(next.unwrap_or(1))
 }
 
-impl CatalogStore for MysqlStore {
+impl ProductStore for MysqlStore {
     fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
         self.write(Context::Write, |tx| {
             let position = next_position(tx)?;
@@ -420,6 +422,23 @@ impl CatalogStore for MysqlStore {
             name_index::index_name(tx, position, &product.name.folded())?;
             tx.exec_drop(EVENT_INSERT.sql(1), rows::event_values(opening))
         })
+    }
+
+    fn update_product(
+        &self,
+        before: &Product,
+        after: &Product,
+        change: &ProductChange,
+    ) -> Result<(), StoreError> {
+        self.update_product_recorded(before, after, change)
+    }
+
+    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
+        self.set_archived_recorded(change)
+    }
+
+    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
+        self.read_product_changes(id)
     }
 
     fn list_products(
@@ -549,7 +568,9 @@ impl CatalogStore for MysqlStore {
             })
             .transpose()
     }
+}
 
+impl LedgerStore for MysqlStore {
     fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
         let found: Option<Row> = self
             .conn
@@ -587,10 +608,63 @@ impl CatalogStore for MysqlStore {
         Ok(decode::ledger(events))
     }
 
+    fn scan_ledgers(
+        &self,
+        product: Option<&ProductId>,
+        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        ledgers::scan(&mut self.conn.borrow_mut(), product, sink, &self.secrets)
+    }
+
+    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+        ledgers::log_page(&mut self.conn.borrow_mut(), query, &self.secrets)
+    }
+
+    fn change_stock(
+        &self,
+        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
+    ) -> Result<bool, StoreError> {
+        // A batch its work gives up on writes nothing: its transaction is
+        // rolled back (a unit of work is rolled back by its caller).
+        let written = self.transaction(Context::Write, |tx| {
+            let mut batch = stock_batch::MysqlBatch {
+                tx,
+                pending: Vec::new(),
+                secrets: &self.secrets,
+            };
+            if !work(&mut batch)? {
+                return Err(StoreError::Internal(ABORTED.into()));
+            }
+            batch.flush()?;
+            Ok(true)
+        });
+        match written {
+            Err(StoreError::Internal(m)) if m == ABORTED => Ok(false),
+            other => other,
+        }
+    }
+}
+
+impl DiscountStore for MysqlStore {
     fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
         self.replace_discount_recorded(discount)
     }
 
+    fn clear_discount(
+        &self,
+        product_id: &ProductId,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<DiscountId>, StoreError> {
+        self.clear_discount_recorded(product_id, at, actor)
+    }
+
+    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
+        self.read_discounts(query)
+    }
+}
+
+impl CouponStore for MysqlStore {
     fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
         self.single(Context::CreateCoupon(coupon.code.as_str()), |conn| {
             conn.exec_drop(COUPON_INSERT.sql(1), rows::coupon_values(coupon))
@@ -606,6 +680,16 @@ impl CatalogStore for MysqlStore {
         self.deactivate_coupon_recorded(code, at, actor)
     }
 
+    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
+        self.read_coupons(query)
+    }
+
+    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        self.read_coupon(code)
+    }
+}
+
+impl ImportStore for MysqlStore {
     fn import(
         &self,
         items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
@@ -635,7 +719,9 @@ impl CatalogStore for MysqlStore {
             Err(e) => Err(e),
         }
     }
+}
 
+impl SchemaStore for MysqlStore {
     fn migrate(&self) -> Result<Vec<i64>, StoreError> {
         self.migrate_as(Upgrade::All)
     }
@@ -661,35 +747,14 @@ impl CatalogStore for MysqlStore {
         )
     }
 
-    fn begin_unit(&self) -> Result<(), StoreError> {
-        if self.in_unit.get() {
-            return Err(StoreError::Internal(
-                "a unit of work is already open".into(),
-            ));
-        }
-        self.conn
-            .borrow_mut()
-            .query_drop("START TRANSACTION")
-            .map_err(self.err(Context::Read))?;
-        self.in_unit.set(true);
-        Ok(())
+    fn tls_version(&self) -> Result<Option<String>, StoreError> {
+        tls::version(&mut self.conn.borrow_mut())
+            .map(Some)
+            .map_err(self.err(Context::Read))
     }
+}
 
-    fn finish_unit(&self, commit: bool) -> Result<(), StoreError> {
-        if !self.in_unit.replace(false) {
-            return Err(StoreError::Internal("no unit of work is open".into()));
-        }
-        // A lost connection while committing leaves the outcome unknown
-        // (a write context says so); while rolling back, nothing was written.
-        let context = if commit {
-            Context::Write
-        } else {
-            Context::Read
-        };
-        self.end_transaction(&mut self.conn.borrow_mut(), commit)
-            .map_err(self.err(context))
-    }
-
+impl RequestLog for MysqlStore {
     fn recorded_request(
         &self,
         key: &IdempotencyKey,
@@ -761,85 +826,40 @@ impl CatalogStore for MysqlStore {
             Ok(tx.affected_rows())
         })
     }
+}
 
-    fn tls_version(&self) -> Result<Option<String>, StoreError> {
-        tls::version(&mut self.conn.borrow_mut())
-            .map(Some)
-            .map_err(self.err(Context::Read))
-    }
-
-    fn scan_ledgers(
+impl UnitOfWork for MysqlStore {
+    fn unit(
         &self,
-        product: Option<&ProductId>,
-        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        ledgers::scan(&mut self.conn.borrow_mut(), product, sink, &self.secrets)
+        work: &mut dyn FnMut() -> Result<UnitEnd, StoreError>,
+    ) -> Result<UnitEnd, StoreError> {
+        self.in_unit.run(
+            || self.begin_unit(),
+            |commit| self.finish_unit(commit),
+            work,
+        )
+    }
+}
+
+impl MysqlStore {
+    fn begin_unit(&self) -> Result<(), StoreError> {
+        self.conn
+            .borrow_mut()
+            .query_drop("START TRANSACTION")
+            .map_err(self.err(Context::Read))?;
+        Ok(())
     }
 
-    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
-        ledgers::log_page(&mut self.conn.borrow_mut(), query, &self.secrets)
-    }
-
-    fn change_stock(
-        &self,
-        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
-    ) -> Result<bool, StoreError> {
-        // A batch its work gives up on writes nothing: its transaction is
-        // rolled back (a unit of work is rolled back by its caller).
-        let written = self.transaction(Context::Write, |tx| {
-            let mut batch = stock_batch::MysqlBatch {
-                tx,
-                pending: Vec::new(),
-                secrets: &self.secrets,
-            };
-            if !work(&mut batch)? {
-                return Err(StoreError::Internal(ABORTED.into()));
-            }
-            batch.flush()?;
-            Ok(true)
-        });
-        match written {
-            Err(StoreError::Internal(m)) if m == ABORTED => Ok(false),
-            other => other,
-        }
-    }
-
-    fn update_product(
-        &self,
-        before: &Product,
-        after: &Product,
-        change: &ProductChange,
-    ) -> Result<(), StoreError> {
-        self.update_product_recorded(before, after, change)
-    }
-
-    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
-        self.set_archived_recorded(change)
-    }
-
-    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
-        self.read_product_changes(id)
-    }
-
-    fn clear_discount(
-        &self,
-        product_id: &ProductId,
-        at: Instant,
-        actor: Option<&Actor>,
-    ) -> Result<Option<DiscountId>, StoreError> {
-        self.clear_discount_recorded(product_id, at, actor)
-    }
-
-    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
-        self.read_discounts(query)
-    }
-
-    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
-        self.read_coupons(query)
-    }
-
-    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
-        self.read_coupon(code)
+    fn finish_unit(&self, commit: bool) -> Result<(), StoreError> {
+        // A lost connection while committing leaves the outcome unknown
+        // (a write context says so); while rolling back, nothing was written.
+        let context = if commit {
+            Context::Write
+        } else {
+            Context::Read
+        };
+        self.end_transaction(&mut self.conn.borrow_mut(), commit)
+            .map_err(self.err(context))
     }
 }
 

@@ -13,7 +13,6 @@ mod schema;
 mod stock_batch;
 mod writes;
 
-use std::cell::Cell;
 use std::fs::OpenOptions;
 use std::ops::ControlFlow;
 #[cfg(unix)]
@@ -26,10 +25,12 @@ use rusqlite::{named_params, params, CachedStatement, Connection, OpenFlags, Par
 use crate::adapters::persistence::decode::{self, Columns};
 use crate::adapters::persistence::import::{self, ImportWriter};
 use crate::adapters::persistence::paging::PagePlan;
+use crate::adapters::persistence::unit::OpenUnit;
 use crate::app::ports::{
-    CatalogStore, CouponQuery, DiscountQuery, ImportAborted, ImportCounts, ImportItem, LedgerScan,
-    LogQuery, LoggedEvent, ProductDetails, ProductListing, ProductQuery, RecordedRequest,
-    StockBatch, StoreError, StoreStatus,
+    CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
+    ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
+    ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, SchemaStore,
+    StockBatch, StoreError, StoreStatus, UnitEnd, UnitOfWork,
 };
 use crate::domain::{
     Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey, Instant, Product,
@@ -53,7 +54,7 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     /// Whether a unit of work is open: methods then join its transaction.
-    in_unit: Cell<bool>,
+    in_unit: OpenUnit,
     /// Roll back instead of committing (see [`SqliteStore::end_transaction`]).
     dry_run: bool,
 }
@@ -73,7 +74,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             path: path.to_path_buf(),
-            in_unit: Cell::new(false),
+            in_unit: OpenUnit::default(),
             dry_run: false,
         })
     }
@@ -94,7 +95,7 @@ impl SqliteStore {
         context: Context<'_>,
         work: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        if self.in_unit.get() {
+        if self.in_unit.is_open() {
             return work(&self.conn);
         }
         self.conn
@@ -227,7 +228,7 @@ const DISCOUNT_AT_JOIN: &str = "LEFT JOIN discounts d
 const COUPON_ON_AT: &str =
     "(is_active = 1 OR deactivated_at > :at) AND valid_from <= :at AND valid_to > :at";
 
-impl CatalogStore for SqliteStore {
+impl ProductStore for SqliteStore {
     fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
         self.write(Context::Write, |conn| {
             let mut rows = Inserts::prepare(conn).map_err(|e| map_err(e, Context::Write))?;
@@ -235,6 +236,23 @@ impl CatalogStore for SqliteStore {
                 .and_then(|()| rows.event(opening))
                 .map_err(|e| map_err(e, Context::Write))
         })
+    }
+
+    fn update_product(
+        &self,
+        before: &Product,
+        after: &Product,
+        change: &ProductChange,
+    ) -> Result<(), StoreError> {
+        lifecycle::update_product(self, before, after, change)
+    }
+
+    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
+        lifecycle::set_archived(self, change)
+    }
+
+    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
+        lifecycle::product_changes(&self.conn, id)
     }
 
     fn list_products(
@@ -340,7 +358,9 @@ impl CatalogStore for SqliteStore {
             },
         )
     }
+}
 
+impl LedgerStore for SqliteStore {
     fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
         let mut stmt = self
             .conn
@@ -368,10 +388,65 @@ impl CatalogStore for SqliteStore {
         Ok(decode::ledger(events))
     }
 
+    fn scan_ledgers(
+        &self,
+        product: Option<&ProductId>,
+        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        ledgers::scan(&self.conn, product, sink)
+    }
+
+    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+        ledgers::log_page(&self.conn, query)
+    }
+
+    fn change_stock(
+        &self,
+        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
+    ) -> Result<bool, StoreError> {
+        // A feed touches its products' ledgers in any order: a large page
+        // cache keeps the indexes it has read in memory instead of reading
+        // the same pages again for every row.
+        self.conn
+            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
+            .map_err(|e| map_err(e, Context::Write))?;
+        // A batch its work gives up on writes nothing: its transaction (or
+        // the unit of work, which the caller then rolls back) is not
+        // committed.
+        self.write(Context::Write, |tx| {
+            let mut batch = stock_batch::SqliteBatch::prepare(tx)?;
+            if !work(&mut batch)? {
+                return Err(StoreError::Internal(ABORTED.into()));
+            }
+            Ok(true)
+        })
+        .or_else(|e| match e {
+            StoreError::Internal(m) if m == ABORTED => Ok(false),
+            other => Err(other),
+        })
+    }
+}
+
+impl DiscountStore for SqliteStore {
     fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
         lifecycle::replace_discount(self, discount)
     }
 
+    fn clear_discount(
+        &self,
+        product_id: &ProductId,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<DiscountId>, StoreError> {
+        lifecycle::clear_discount(self, product_id, at, actor)
+    }
+
+    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
+        lifecycle::list_discounts(&self.conn, query)
+    }
+}
+
+impl CouponStore for SqliteStore {
     fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
         let context = Context::CreateCoupon(coupon.code.as_str());
         self.write(context, |tx| {
@@ -390,6 +465,16 @@ impl CatalogStore for SqliteStore {
         lifecycle::deactivate_coupon(self, code, at, actor)
     }
 
+    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
+        lifecycle::list_coupons(&self.conn, query)
+    }
+
+    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        lifecycle::coupon(&self.conn, code)
+    }
+}
+
+impl ImportStore for SqliteStore {
     fn import(
         &self,
         items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
@@ -429,7 +514,9 @@ impl CatalogStore for SqliteStore {
             other => Err(other),
         })
     }
+}
 
+impl SchemaStore for SqliteStore {
     fn migrate(&self) -> Result<Vec<i64>, StoreError> {
         if self.dry_run {
             return schema::pending(&self.conn);
@@ -440,28 +527,9 @@ impl CatalogStore for SqliteStore {
     fn status(&self) -> Result<StoreStatus, StoreError> {
         schema::status(&self.conn, self.location())
     }
+}
 
-    fn begin_unit(&self) -> Result<(), StoreError> {
-        if self.in_unit.get() {
-            return Err(StoreError::Internal(
-                "a unit of work is already open".into(),
-            ));
-        }
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| map_err(e, Context::BeginUnit))?;
-        self.in_unit.set(true);
-        Ok(())
-    }
-
-    fn finish_unit(&self, commit: bool) -> Result<(), StoreError> {
-        if !self.in_unit.replace(false) {
-            return Err(StoreError::Internal("no unit of work is open".into()));
-        }
-        self.end_transaction(commit)
-            .map_err(|e| map_err(e, Context::Write))
-    }
-
+impl RequestLog for SqliteStore {
     fn recorded_request(
         &self,
         key: &IdempotencyKey,
@@ -512,81 +580,32 @@ impl CatalogStore for SqliteStore {
             .map_err(|e| map_err(e, Context::Write))
         })
     }
+}
 
-    fn scan_ledgers(
+impl UnitOfWork for SqliteStore {
+    fn unit(
         &self,
-        product: Option<&ProductId>,
-        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        ledgers::scan(&self.conn, product, sink)
+        work: &mut dyn FnMut() -> Result<UnitEnd, StoreError>,
+    ) -> Result<UnitEnd, StoreError> {
+        self.in_unit.run(
+            || self.begin_unit(),
+            |commit| self.finish_unit(commit),
+            work,
+        )
     }
+}
 
-    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
-        ledgers::log_page(&self.conn, query)
-    }
-
-    fn change_stock(
-        &self,
-        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
-    ) -> Result<bool, StoreError> {
-        // A feed touches its products' ledgers in any order: a large page
-        // cache keeps the indexes it has read in memory instead of reading
-        // the same pages again for every row.
+impl SqliteStore {
+    fn begin_unit(&self) -> Result<(), StoreError> {
         self.conn
-            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
-            .map_err(|e| map_err(e, Context::Write))?;
-        // A batch its work gives up on writes nothing: its transaction (or
-        // the unit of work, which the caller then rolls back) is not
-        // committed.
-        self.write(Context::Write, |tx| {
-            let mut batch = stock_batch::SqliteBatch::prepare(tx)?;
-            if !work(&mut batch)? {
-                return Err(StoreError::Internal(ABORTED.into()));
-            }
-            Ok(true)
-        })
-        .or_else(|e| match e {
-            StoreError::Internal(m) if m == ABORTED => Ok(false),
-            other => Err(other),
-        })
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| map_err(e, Context::BeginUnit))?;
+        Ok(())
     }
 
-    fn update_product(
-        &self,
-        before: &Product,
-        after: &Product,
-        change: &ProductChange,
-    ) -> Result<(), StoreError> {
-        lifecycle::update_product(self, before, after, change)
-    }
-
-    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
-        lifecycle::set_archived(self, change)
-    }
-
-    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
-        lifecycle::product_changes(&self.conn, id)
-    }
-
-    fn clear_discount(
-        &self,
-        product_id: &ProductId,
-        at: Instant,
-        actor: Option<&Actor>,
-    ) -> Result<Option<DiscountId>, StoreError> {
-        lifecycle::clear_discount(self, product_id, at, actor)
-    }
-
-    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
-        lifecycle::list_discounts(&self.conn, query)
-    }
-
-    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
-        lifecycle::list_coupons(&self.conn, query)
-    }
-
-    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
-        lifecycle::coupon(&self.conn, code)
+    fn finish_unit(&self, commit: bool) -> Result<(), StoreError> {
+        self.end_transaction(commit)
+            .map_err(|e| map_err(e, Context::Write))
     }
 }
 
