@@ -6,6 +6,7 @@ pub mod migrations;
 pub mod mysql;
 mod paging;
 mod refusals;
+mod sql;
 pub mod sqlite;
 mod unit;
 pub mod url;

@@ -34,6 +34,7 @@ use ::mysql::{Conn, OptsBuilder, Row, Value};
 use crate::adapters::persistence::decode::{self, Columns};
 use crate::adapters::persistence::import::{self, ImportWriter};
 use crate::adapters::persistence::paging::PagePlan;
+use crate::adapters::persistence::sql::LockTimeout;
 use crate::adapters::persistence::unit::OpenUnit;
 use crate::adapters::persistence::url::MysqlUrl;
 use crate::adapters::persistence::StoreSettings;
@@ -99,7 +100,7 @@ impl MysqlStore {
     pub fn open(url: &MysqlUrl, settings: &StoreSettings) -> Result<Self, StoreError> {
         let location = url.masked();
         let secrets = Secrets::new([url.password(), url.decoded_password()]);
-        let lock_wait_secs = settings.lock_timeout.as_millis().div_ceil(1000).max(1) as u64;
+        let lock_wait_secs = LockTimeout::new(settings.lock_timeout).whole_seconds();
         let io_timeout = io_timeout(settings, lock_wait_secs);
         let opts = OptsBuilder::new()
             .ip_or_hostname(Some(url.host.clone()))

@@ -25,6 +25,7 @@ use rusqlite::{named_params, params, CachedStatement, Connection, OpenFlags, Par
 use crate::adapters::persistence::decode::{self, Columns};
 use crate::adapters::persistence::import::{self, ImportWriter};
 use crate::adapters::persistence::paging::PagePlan;
+use crate::adapters::persistence::sql::LockTimeout;
 use crate::adapters::persistence::unit::OpenUnit;
 use crate::app::ports::{
     CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
@@ -51,7 +52,7 @@ const IMPORT_CACHE_KIB: i64 = 256 * 1024;
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct SqliteStore {
-    conn: Connection,
+    conn: busy::WaitingConnection,
     path: PathBuf,
     /// Whether a unit of work is open: methods then join its transaction.
     in_unit: OpenUnit,
@@ -69,8 +70,9 @@ impl SqliteStore {
         let location = path.display().to_string();
         let open_err = |e| map_err(e, Context::Connect(&location));
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
-        busy::wait_up_to(&conn, busy_timeout).map_err(open_err)?;
-        busy::retry_until(busy_timeout, || configure(&conn)).map_err(open_err)?;
+        let lock_timeout = LockTimeout::new(busy_timeout);
+        let conn = busy::WaitingConnection::new(conn, lock_timeout).map_err(open_err)?;
+        busy::retry_until(lock_timeout, || configure(&conn)).map_err(open_err)?;
         Ok(SqliteStore {
             conn,
             path: path.to_path_buf(),
