@@ -6,6 +6,8 @@
 //! instead of trusted. Column lists are given per decoder: every adapter
 //! selects them in that order.
 
+use std::borrow::Cow;
+use std::fmt::Display;
 use std::ops::ControlFlow;
 
 use crate::app::ports::{ProductListing, StoreError};
@@ -14,13 +16,10 @@ use crate::domain::*;
 /// One result row, as each backend's driver reads it.
 pub trait Columns {
     fn text(&self, i: usize) -> Result<String, StoreError>;
-    /// `read` applied to a text column where it lies, when the driver can
-    /// lend it: a value checked on the way out is then copied only once.
-    fn read_text<T>(&self, i: usize, read: impl FnOnce(&str) -> T) -> Result<T, StoreError>
-    where
-        Self: Sized,
-    {
-        Ok(read(&self.text(i)?))
+    /// A text column where it lies, when the driver can lend it: a value
+    /// checked on the way out is then copied only once.
+    fn text_ref(&self, i: usize) -> Result<Cow<'_, str>, StoreError> {
+        self.text(i).map(Cow::Owned)
     }
     fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError>;
     fn integer(&self, i: usize) -> Result<i64, StoreError>;
@@ -31,10 +30,7 @@ pub trait Columns {
     fn name(&self, i: usize) -> String;
 
     /// The refusal of a stored value, naming its column.
-    fn unreadable(&self, i: usize, what: impl std::fmt::Display) -> StoreError
-    where
-        Self: Sized,
-    {
+    fn unreadable(&self, i: usize, what: &dyn Display) -> StoreError {
         StoreError::Internal(format!(
             "unreadable stored value in column {}: {what}",
             self.name(i)
@@ -43,19 +39,19 @@ pub trait Columns {
 }
 
 /// Turns a domain refusal of a stored value into a store error.
-fn stored<T>(r: &impl Columns, i: usize, result: Result<T, DomainError>) -> Result<T, StoreError> {
-    result.map_err(|e| r.unreadable(i, e))
+fn stored<T>(r: &dyn Columns, i: usize, result: Result<T, DomainError>) -> Result<T, StoreError> {
+    result.map_err(|e| r.unreadable(i, &e))
 }
 
-fn flag(r: &impl Columns, i: usize) -> Result<bool, StoreError> {
+fn flag(r: &dyn Columns, i: usize) -> Result<bool, StoreError> {
     match r.integer(i)? {
         0 => Ok(false),
         1 => Ok(true),
-        other => Err(r.unreadable(i, format!("{other} is not 0 or 1"))),
+        other => Err(r.unreadable(i, &format!("{other} is not 0 or 1"))),
     }
 }
 
-fn optional_instant(r: &impl Columns, i: usize) -> Result<Option<Instant>, StoreError> {
+fn optional_instant(r: &dyn Columns, i: usize) -> Result<Option<Instant>, StoreError> {
     if r.is_null(i)? {
         Ok(None)
     } else {
@@ -64,25 +60,20 @@ fn optional_instant(r: &impl Columns, i: usize) -> Result<Option<Instant>, Store
 }
 
 /// A nullable actor column.
-pub fn actor(r: &impl Columns, i: usize) -> Result<Option<Actor>, StoreError> {
+pub fn actor(r: &dyn Columns, i: usize) -> Result<Option<Actor>, StoreError> {
     if r.is_null(i)? {
         return Ok(None);
     }
-    stored(
-        r,
-        i,
-        r.read_text(i, |raw| Actor::parse("stored actor", raw))?,
-    )
-    .map(Some)
+    stored(r, i, Actor::parse("stored actor", &r.text_ref(i)?)).map(Some)
 }
 
 /// A money column (cents).
-pub fn money(r: &impl Columns, i: usize) -> Result<Money, StoreError> {
+pub fn money(r: &dyn Columns, i: usize) -> Result<Money, StoreError> {
     stored(r, i, Money::from_cents(r.integer(i)?))
 }
 
 /// A nullable money column (cents).
-pub fn optional_money(r: &impl Columns, i: usize) -> Result<Option<Money>, StoreError> {
+pub fn optional_money(r: &dyn Columns, i: usize) -> Result<Option<Money>, StoreError> {
     if r.is_null(i)? {
         return Ok(None);
     }
@@ -90,7 +81,7 @@ pub fn optional_money(r: &impl Columns, i: usize) -> Result<Option<Money>, Store
 }
 
 /// Columns: deactivated_at, deactivated_by.
-fn deactivation(r: &impl Columns, i: usize) -> Result<Option<Deactivation>, StoreError> {
+fn deactivation(r: &dyn Columns, i: usize) -> Result<Option<Deactivation>, StoreError> {
     Ok(match optional_instant(r, i)? {
         None => None,
         Some(at) => Some(Deactivation {
@@ -100,7 +91,7 @@ fn deactivation(r: &impl Columns, i: usize) -> Result<Option<Deactivation>, Stor
     })
 }
 
-fn window(r: &impl Columns, i: usize) -> Result<Window, StoreError> {
+fn window(r: &dyn Columns, i: usize) -> Result<Window, StoreError> {
     stored(
         r,
         i,
@@ -109,10 +100,10 @@ fn window(r: &impl Columns, i: usize) -> Result<Window, StoreError> {
 }
 
 /// A record from a LEFT JOIN: absent when its first (id) column is NULL.
-pub fn optional<R: Columns, T>(
-    r: &R,
+pub fn optional<T>(
+    r: &dyn Columns,
     i: usize,
-    read: fn(&R, usize) -> Result<T, StoreError>,
+    read: fn(&dyn Columns, usize) -> Result<T, StoreError>,
 ) -> Result<Option<T>, StoreError> {
     if r.is_null(i)? {
         Ok(None)
@@ -126,18 +117,18 @@ pub const PRODUCT_WIDTH: usize = 8;
 
 /// Columns: id, name, description, price_cents, created_at, updated_at,
 /// archived_at, actor.
-pub fn product(r: &impl Columns, i: usize) -> Result<Product, StoreError> {
+pub fn product(r: &dyn Columns, i: usize) -> Result<Product, StoreError> {
     Ok(Product {
-        id: stored(r, i, r.read_text(i, |t| ProductId::parse("stored id", t))?)?,
+        id: stored(r, i, ProductId::parse("stored id", &r.text_ref(i)?))?,
         name: stored(
             r,
             i + 1,
-            r.read_text(i + 1, |t| ProductName::from_stored("stored name", t))?,
+            ProductName::from_stored("stored name", &r.text_ref(i + 1)?),
         )?,
         description: stored(
             r,
             i + 2,
-            r.read_text(i + 2, |t| Description::from_stored("stored description", t))?,
+            Description::from_stored("stored description", &r.text_ref(i + 2)?),
         )?,
         price: stored(r, i + 3, Money::from_cents(r.integer(i + 3)?))?,
         created_at: r.instant(i + 4)?,
@@ -149,10 +140,10 @@ pub fn product(r: &impl Columns, i: usize) -> Result<Product, StoreError> {
 
 /// Columns: product_id, kind, changed_at, actor, old_name, new_name,
 /// old_description, new_description, old_price_cents, new_price_cents.
-pub fn product_change(r: &impl Columns, i: usize) -> Result<ProductChange, StoreError> {
+pub fn product_change(r: &dyn Columns, i: usize) -> Result<ProductChange, StoreError> {
     let kind_raw = r.text(i + 1)?;
     let kind = ChangeKind::parse(&kind_raw)
-        .ok_or_else(|| r.unreadable(i + 1, format!("unknown change kind {kind_raw:?}")))?;
+        .ok_or_else(|| r.unreadable(i + 1, &format!("unknown change kind {kind_raw:?}")))?;
     let name = |j: usize| -> Result<Option<ProductName>, StoreError> {
         r.optional_text(j)?
             .map(|raw| stored(r, j, ProductName::from_stored("stored name", &raw)))
@@ -181,7 +172,7 @@ fn pair<T>(old: Option<T>, new: Option<T>) -> Option<Edit<T>> {
 
 /// Columns: id, product_id, change, total_after_change, version, reason,
 /// created_at, actor.
-pub fn event(r: &impl Columns, i: usize) -> Result<StockEvent, StoreError> {
+pub fn event(r: &dyn Columns, i: usize) -> Result<StockEvent, StoreError> {
     Ok(StockEvent {
         id: stored(r, i, EventId::parse("stored id", &r.text(i)?))?,
         product_id: stored(r, i + 1, ProductId::parse("stored id", &r.text(i + 1)?))?,
@@ -199,7 +190,7 @@ pub fn event(r: &impl Columns, i: usize) -> Result<StockEvent, StoreError> {
 
 /// Columns: product_id, version, change, total_after_change. Nothing but
 /// the id is judged: a broken total is what a ledger audit looks for.
-pub fn ledger_entry(r: &impl Columns, i: usize) -> Result<LedgerEntry, StoreError> {
+pub fn ledger_entry(r: &dyn Columns, i: usize) -> Result<LedgerEntry, StoreError> {
     Ok(LedgerEntry {
         product_id: stored(r, i, ProductId::parse("stored id", &r.text(i)?))?,
         version: r.integer(i + 1)?,
@@ -213,7 +204,7 @@ pub const DISCOUNT_WIDTH: usize = 10;
 
 /// Columns: id, product_id, percentage_bp, valid_from, valid_to, is_active,
 /// created_at, actor, deactivated_at, deactivated_by.
-pub fn discount(r: &impl Columns, i: usize) -> Result<Discount, StoreError> {
+pub fn discount(r: &dyn Columns, i: usize) -> Result<Discount, StoreError> {
     Ok(Discount {
         id: stored(r, i, DiscountId::parse("stored id", &r.text(i)?))?,
         product_id: stored(r, i + 1, ProductId::parse("stored id", &r.text(i + 1)?))?,
@@ -228,7 +219,7 @@ pub fn discount(r: &impl Columns, i: usize) -> Result<Discount, StoreError> {
 
 /// Columns: id, user_id, code, percentage_bp, valid_from, valid_to,
 /// is_active, created_at, actor, deactivated_at, deactivated_by.
-pub fn coupon(r: &impl Columns, i: usize) -> Result<Coupon, StoreError> {
+pub fn coupon(r: &dyn Columns, i: usize) -> Result<Coupon, StoreError> {
     Ok(Coupon {
         id: stored(r, i, CouponId::parse("stored id", &r.text(i)?))?,
         user_id: stored(r, i + 1, CustomerId::parse("stored user", &r.text(i + 1)?))?,
@@ -246,7 +237,7 @@ pub fn coupon(r: &impl Columns, i: usize) -> Result<Coupon, StoreError> {
 /// stock, the qualifying discount's columns (NULL when none), the position,
 /// the price in force, then the discount's `seq` (NULL when none), which
 /// [`first_per_product_into`] chooses by.
-pub fn listing_row(r: &impl Columns) -> Result<(ProductListing, Option<i64>), StoreError> {
+pub fn listing_row(r: &dyn Columns) -> Result<(ProductListing, Option<i64>), StoreError> {
     const STOCK: usize = PRODUCT_WIDTH;
     const SEQ: usize = STOCK + 1 + DISCOUNT_WIDTH;
     let listing = ProductListing {
@@ -264,47 +255,67 @@ pub fn listing_row(r: &impl Columns) -> Result<(ProductListing, Option<i64>), St
 
 /// A listing as read with every qualifying discount joined, each row with
 /// its discount's `seq`: one product for each run of rows, the one with the
-/// earliest qualifying discount, handed to `sink` as soon as the next
-/// product's first row shows that it is complete. Rows come ordered by
-/// position, so a product's rows are adjacent; ordering by discount as well
-/// would make the database sort the whole joined listing, so the choice is
-/// made here. Stops early, with `Ok`, when `sink` breaks.
-pub fn first_per_product_into(
-    rows: impl Iterator<Item = Result<(ProductListing, Option<i64>), StoreError>>,
-    sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
-) -> Result<(), StoreError> {
-    let mut held: Option<(ProductListing, Option<i64>)> = None;
-    for row in rows {
-        let row = row?;
-        match &mut held {
+/// earliest qualifying discount, handed on as soon as the next product's
+/// first row shows that it is complete. Rows come ordered by position, so a
+/// product's rows are adjacent; ordering by discount as well would make the
+/// database sort the whole joined listing, so the choice is made here.
+#[derive(Default)]
+pub struct FirstPerProduct {
+    held: Option<(ProductListing, Option<i64>)>,
+}
+
+impl FirstPerProduct {
+    /// Takes the next row; a product it completes goes to `sink`.
+    pub fn push(
+        &mut self,
+        row: (ProductListing, Option<i64>),
+        sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        match &mut self.held {
             Some((last, last_seq)) if last.position == row.0.position => {
                 if row.1 < *last_seq {
                     (*last, *last_seq) = row;
                 }
+                ControlFlow::Continue(())
             }
-            _ => {
-                if let Some((done, _)) = held.replace(row) {
-                    if sink(done).is_break() {
-                        return Ok(());
-                    }
-                }
-            }
+            _ => match self.held.replace(row) {
+                Some((done, _)) => sink(done),
+                None => ControlFlow::Continue(()),
+            },
         }
     }
-    if let Some((last, _)) = held {
-        let _ = sink(last);
+
+    /// Hands on the last product.
+    pub fn finish(self, sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>) {
+        if let Some((last, _)) = self.held {
+            let _ = sink(last);
+        }
     }
-    Ok(())
 }
 
-/// [`first_per_product_into`] for a page already read.
+/// [`FirstPerProduct`] over a page already read.
 pub fn first_per_product(rows: Vec<(ProductListing, Option<i64>)>) -> Vec<ProductListing> {
     let mut page = Vec::with_capacity(rows.len());
-    let _ = first_per_product_into(rows.into_iter().map(Ok), &mut |row| {
+    let mut sink = |row| {
         page.push(row);
         ControlFlow::Continue(())
-    });
+    };
+    let mut first = FirstPerProduct::default();
+    for row in rows {
+        let _ = first.push(row, &mut sink);
+    }
+    first.finish(&mut sink);
     page
+}
+
+/// A product id column.
+pub fn product_id(r: &dyn Columns, i: usize) -> Result<ProductId, StoreError> {
+    stored(r, i, ProductId::parse("stored id", &r.text_ref(i)?))
+}
+
+/// A discount id column.
+pub fn discount_id(r: &dyn Columns, i: usize) -> Result<DiscountId, StoreError> {
+    stored(r, i, DiscountId::parse("stored id", &r.text_ref(i)?))
 }
 
 /// A product's ledger as read: every product has its version-1 event, so

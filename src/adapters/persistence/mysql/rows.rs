@@ -1,15 +1,14 @@
-//! Domain values to row values and back, instants to DATETIME(6) and back.
-//!
-//! Stored values go through the same validating constructors as input, so a
-//! hand-edited row that breaks a rule is reported instead of trusted.
+//! Arguments to MySQL values, result rows read through the shared decoders,
+//! instants to DATETIME(6) and back.
 
 use ::mysql::prelude::FromValue;
 use ::mysql::{Row, Value};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 use crate::adapters::persistence::decode::Columns;
+use crate::adapters::persistence::sql::Arg;
 use crate::app::ports::StoreError;
-use crate::domain::*;
+use crate::domain::Instant;
 
 /// An instant as a DATETIME(6) parameter. The session runs in UTC, and the
 /// binary protocol carries the fields exactly: no text, no float.
@@ -28,78 +27,14 @@ pub fn datetime(at: Instant) -> Value {
     )
 }
 
-/// Values for `INSERT INTO products` in [`super::PRODUCT_INSERT`] order.
-pub fn product_values(position: i64, p: &Product) -> Vec<Value> {
-    vec![
-        position.into(),
-        p.id.as_str().into(),
-        p.name.as_str().into(),
-        p.name.folded().into(),
-        p.description.as_str().into(),
-        p.price.cents().into(),
-        datetime(p.created_at),
-        datetime(p.updated_at),
-        p.archived_at.map(datetime).unwrap_or(Value::NULL),
-        actor(&p.actor),
-    ]
-}
-
-/// A nullable actor column.
-pub fn actor(actor: &Option<Actor>) -> Value {
-    actor.as_ref().map(Actor::as_str).into()
-}
-
-/// A nullable DATETIME(6).
-pub fn optional_datetime(at: Option<Instant>) -> Value {
-    at.map(datetime).unwrap_or(Value::NULL)
-}
-
-/// Values for `INSERT INTO stock_events` in [`super::EVENT_INSERT`] order.
-pub fn event_values(e: &StockEvent) -> Vec<Value> {
-    vec![
-        e.id.as_str().into(),
-        e.product_id.as_str().into(),
-        e.change.into(),
-        e.total_after_change.into(),
-        e.version.into(),
-        e.reason.as_ref().map(|r| r.as_str()).into(),
-        datetime(e.created_at),
-        actor(&e.actor),
-    ]
-}
-
-/// Values for `INSERT INTO discounts` in [`super::DISCOUNT_INSERT`] order.
-pub fn discount_values(d: &Discount) -> Vec<Value> {
-    vec![
-        d.id.as_str().into(),
-        d.product_id.as_str().into(),
-        d.percentage.basis_points().into(),
-        datetime(d.window.from()),
-        datetime(d.window.until()),
-        d.is_active.into(),
-        datetime(d.created_at),
-        actor(&d.actor),
-        optional_datetime(d.deactivated.as_ref().map(|x| x.at)),
-        d.deactivated.as_ref().map_or(Value::NULL, |x| actor(&x.by)),
-    ]
-}
-
-/// Values for `INSERT INTO coupons` in [`super::COUPON_INSERT`] order.
-pub fn coupon_values(c: &Coupon) -> Vec<Value> {
-    vec![
-        c.id.as_str().into(),
-        c.user_id.as_str().into(),
-        c.code.as_str().into(),
-        c.code.key().into(),
-        c.percentage.basis_points().into(),
-        datetime(c.window.from()),
-        datetime(c.window.until()),
-        c.is_active.into(),
-        datetime(c.created_at),
-        actor(&c.actor),
-        optional_datetime(c.deactivated.as_ref().map(|x| x.at)),
-        c.deactivated.as_ref().map_or(Value::NULL, |x| actor(&x.by)),
-    ]
+/// An argument as a MySQL value.
+pub fn value(arg: &Arg<'_>) -> Value {
+    match arg {
+        Arg::Null => Value::NULL,
+        Arg::Int(n) => Value::Int(*n),
+        Arg::Text(text) => Value::Bytes(text.as_bytes().to_vec()),
+        Arg::Time(at) => datetime(*at),
+    }
 }
 
 /// A result row; times are DATETIME(6) in UTC.
@@ -109,8 +44,8 @@ impl MysqlRow<'_> {
     fn get<T: FromValue>(&self, i: usize) -> Result<T, StoreError> {
         match self.0.get_opt::<T, usize>(i) {
             Some(Ok(value)) => Ok(value),
-            Some(Err(e)) => Err(self.unreadable(i, format!("unexpected {:?}", e.0))),
-            None => Err(self.unreadable(i, "missing column")),
+            Some(Err(e)) => Err(self.unreadable(i, &format!("unexpected {:?}", e.0))),
+            None => Err(self.unreadable(i, &"missing column")),
         }
     }
 }
@@ -143,13 +78,13 @@ impl Columns for MysqlRow<'_> {
             _ => None,
         };
         at.map(|at| Instant::from_datetime(at.and_utc()))
-            .ok_or_else(|| self.unreadable(i, format!("{:?} is not a time", self.0.as_ref(i))))
+            .ok_or_else(|| self.unreadable(i, &format!("{:?} is not a time", self.0.as_ref(i))))
     }
 
     fn is_null(&self, i: usize) -> Result<bool, StoreError> {
         match self.0.as_ref(i) {
             Some(value) => Ok(*value == Value::NULL),
-            None => Err(self.unreadable(i, "missing column")),
+            None => Err(self.unreadable(i, &"missing column")),
         }
     }
 

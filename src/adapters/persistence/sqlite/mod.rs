@@ -2,65 +2,54 @@
 //!
 //! One connection per process, WAL journal (readers never block the writer),
 //! `synchronous = FULL` (a commit survives power loss), foreign keys on, and
-//! a busy timeout so concurrent writers queue instead of failing at once.
+//! a busy handler so concurrent writers queue instead of failing at once.
+//!
+//! Every write transaction is IMMEDIATE: it holds SQLite's single write lock
+//! from its first statement, so writers queue at the start instead of failing
+//! at their first write, and what a write checks cannot change before it
+//! commits. Rows therefore need no locks of their own.
 
 mod busy;
 mod errors;
-mod ledgers;
-mod lifecycle;
 mod rows;
 mod schema;
-mod stock_batch;
-mod writes;
 
 use std::fs::OpenOptions;
-use std::ops::ControlFlow;
 #[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{named_params, params, CachedStatement, Connection, OpenFlags, Params};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{params_from_iter, Connection, OpenFlags, ToSql};
 
-use crate::adapters::persistence::decode::{self, Columns};
-use crate::adapters::persistence::import::{self, ImportWriter};
 use crate::adapters::persistence::paging::PagePlan;
-use crate::adapters::persistence::sql::LockTimeout;
-use crate::adapters::persistence::unit::OpenUnit;
-use crate::app::ports::{
-    CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
-    ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
-    ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, SchemaStore,
-    StockBatch, StoreError, StoreStatus, UnitEnd, UnitOfWork,
+use crate::adapters::persistence::sql::{
+    Arg, Dialect, Each, LockTimeout, PageQuery, SqlStore, Stored,
 };
-use crate::domain::{
-    Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey, Instant, Product,
-    ProductChange, ProductId, StockEvent,
-};
+use crate::app::ports::{SchemaStore, StoreError, StoreStatus};
 use errors::{map_err, Context};
 use rows::SqliteRow;
-use writes::Inserts;
 
-/// The marker an aborted import (or stock batch) leaves its transaction with, so that it is
-/// rolled back like any failure and then reported as `Ok(None)`.
-const ABORTED: &str = "the import was aborted";
-
-/// Page cache for bulk imports, in KiB.
+/// Page cache for bulk writes, in KiB.
 const IMPORT_CACHE_KIB: i64 = 256 * 1024;
+
+/// Prepared statements kept per connection: every statement milly runs,
+/// with room for the IN lists of a stock import's chunk sizes.
+const STATEMENT_CACHE: usize = 64;
 
 /// How long a writer waits for another process's lock by default.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub struct SqliteStore {
+pub type SqliteStore = SqlStore<Sqlite>;
+
+/// SQLite's connection and what it does in its own words.
+pub struct Sqlite {
     conn: busy::WaitingConnection,
     path: PathBuf,
-    /// Whether a unit of work is open: methods then join its transaction.
-    in_unit: OpenUnit,
-    /// Roll back instead of committing (see [`SqliteStore::end_transaction`]).
-    dry_run: bool,
 }
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens the database at `path`, creating it (readable by its owner
     /// only) if it is missing and `create` allows. The folder must exist:
     /// milly creates only its own default one.
@@ -70,69 +59,15 @@ impl SqliteStore {
         let location = path.display().to_string();
         let open_err = |e| map_err(e, Context::Connect(&location));
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let lock_timeout = LockTimeout::new(busy_timeout);
         let conn = busy::WaitingConnection::new(conn, lock_timeout).map_err(open_err)?;
         busy::retry_until(lock_timeout, || configure(&conn)).map_err(open_err)?;
-        Ok(SqliteStore {
+        let db = Sqlite {
             conn,
             path: path.to_path_buf(),
-            in_unit: OpenUnit::default(),
-            dry_run: false,
-        })
-    }
-
-    /// A store whose writes all roll back (`--dry-run`).
-    pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
-    }
-
-    /// Runs `work` in a write transaction, or inside the open unit of
-    /// work. Every write transaction of this adapter starts here or in
-    /// `begin_unit`, IMMEDIATE, so writers queue on the write lock at the
-    /// start instead of failing at the first write; every one ends in
-    /// [`SqliteStore::end_transaction`].
-    fn write<T>(
-        &self,
-        context: Context<'_>,
-        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        if self.in_unit.is_open() {
-            return work(&self.conn);
-        }
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| map_err(e, context))?;
-        match work(&self.conn) {
-            Ok(value) => {
-                self.end_transaction(true)
-                    .map_err(|e| map_err(e, context))?;
-                Ok(value)
-            }
-            Err(e) => {
-                let _ = self.end_transaction(false);
-                Err(e)
-            }
-        }
-    }
-
-    /// The one place where this adapter's write transactions end: a
-    /// method's own or a unit of work. A store opened for a dry run rolls
-    /// back instead of committing, so a dry run keeps nothing. A failed
-    /// COMMIT (the busy timeout ran out) leaves the transaction open: it is
-    /// rolled back, so the connection stays usable.
-    fn end_transaction(&self, commit: bool) -> rusqlite::Result<()> {
-        let commit = commit && !self.dry_run;
-        let conn = &self.conn;
-        let result = conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" });
-        if result.is_err() && !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        result
-    }
-
-    fn location(&self) -> String {
-        format!("sqlite:{}", self.path.display())
+        };
+        Ok(SqlStore::new(db, false))
     }
 }
 
@@ -172,550 +107,148 @@ fn create_private_file(path: &Path, create: bool) -> Result<(), StoreError> {
     })
 }
 
-const PRODUCT_COLUMNS: &str =
-    "p.id, p.name, p.description, p.price_cents, p.created_at, p.updated_at, p.archived_at, p.actor";
-const DISCOUNT_COLUMNS: &str =
-    "id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at, \
-     actor, deactivated_at, deactivated_by";
-const COUPON_COLUMNS: &str =
-    "id, user_id, code, percentage_bp, valid_from, valid_to, is_active, created_at, \
-     actor, deactivated_at, deactivated_by";
-const EVENT_COLUMNS: &str =
-    "id, product_id, change, total_after_change, version, reason, created_at, actor";
-
-/// The price of product `p` in force at `:at`. A product not changed since
-/// `:at` has its current price then (the common case: no lookup); otherwise
-/// the last price set at or before `:at`, else the price the first later
-/// change replaced (`:at` before any change), else the current price.
-const PRICE_AT: &str = "CASE WHEN p.updated_at <= :at THEN p.price_cents ELSE COALESCE(
-      (SELECT c.new_price_cents FROM product_changes c
-        WHERE c.product_id = p.id AND c.new_price_cents IS NOT NULL AND c.changed_at <= :at
-        ORDER BY c.changed_at DESC, c.seq DESC LIMIT 1),
-      (SELECT c.old_price_cents FROM product_changes c
-        WHERE c.product_id = p.id AND c.old_price_cents IS NOT NULL AND c.changed_at > :at
-        ORDER BY c.changed_at, c.seq LIMIT 1),
-      p.price_cents) END";
-
-/// Listing rows (see [`decode::listing_row`]) of the products `filter`
-/// keeps, in position order, every qualifying discount joined.
-fn listing_sql(filter: &dyn std::fmt::Display) -> String {
-    format!(
-        "SELECT {PRODUCT_COLUMNS},
-                (SELECT e.total_after_change FROM stock_events e
-                  WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
-                d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active, d.created_at,
-                d.actor, d.deactivated_at, d.deactivated_by,
-                p.seq,
-                {PRICE_AT},
-                d.seq
-           FROM products p
-           {DISCOUNT_AT_JOIN}
-          WHERE {filter}
-          ORDER BY p.seq"
-    )
-}
-
-/// The discounts of product `p` that qualify at `:at`: inside their window
-/// and on then (active, or deactivated after `:at`). Replacing deactivates
-/// the old discount at the moment the new one is created, so of the
-/// discounts set before `:at` at most one qualifies; the earliest qualifying
-/// one applies (see [`decode::first_per_product`]), so a discount set later
-/// with a window reaching back does not displace it. A plain join, not a
-/// subquery per product: as cheap as looking up the active discount alone.
-const DISCOUNT_AT_JOIN: &str = "LEFT JOIN discounts d
-      ON d.product_id = p.id AND d.valid_from <= :at AND d.valid_to > :at
-     AND (d.is_active = 1 OR d.deactivated_at > :at)";
-
-/// Coupons on at `:at` and inside their window.
-const COUPON_ON_AT: &str =
-    "(is_active = 1 OR deactivated_at > :at) AND valid_from <= :at AND valid_to > :at";
-
-impl ProductStore for SqliteStore {
-    fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
-        self.write(Context::Write, |conn| {
-            let mut rows = Inserts::prepare(conn).map_err(|e| map_err(e, Context::Write))?;
-            rows.product(product)
-                .and_then(|()| rows.event(opening))
-                .map_err(|e| map_err(e, Context::Write))
+/// An argument as SQLite stores it; times as fixed-width RFC 3339 text.
+impl ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Null => ToSqlOutput::Owned(Value::Null),
+            Arg::Int(n) => ToSqlOutput::Owned(Value::Integer(*n)),
+            Arg::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Arg::Time(at) => ToSqlOutput::Owned(Value::Text(at.to_rfc3339())),
         })
-    }
-
-    fn update_product(
-        &self,
-        before: &Product,
-        after: &Product,
-        change: &ProductChange,
-    ) -> Result<(), StoreError> {
-        lifecycle::update_product(self, before, after, change)
-    }
-
-    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
-        lifecycle::set_archived(self, change)
-    }
-
-    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
-        lifecycle::product_changes(&self.conn, id)
-    }
-
-    fn list_products(
-        &self,
-        query: &ProductQuery,
-        at: Instant,
-    ) -> Result<Vec<ProductListing>, StoreError> {
-        let plan = PagePlan::of(query, || lifecycle::any_archived(&self.conn))?;
-        let candidates = Candidates::for_term(plan.term);
-        let sql = listing_sql(&candidates);
-        let at = at.to_rfc3339();
-        let phrase = plan.term.map(fts_phrase);
-        let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
-            (":at", &at),
-            (":after", &plan.after),
-            (":limit", &query.limit),
-            (":offset", &plan.skip),
-            (":all", &plan.include_archived),
-        ];
-        match candidates {
-            Candidates::TrigramIndex => bound.push((":term", &phrase)),
-            Candidates::NameScan => bound.push((":term", &plan.term)),
-            Candidates::All => {}
-        }
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(read_err)?;
-        let rows = decode_all(&mut stmt, bound.as_slice(), |r| decode::listing_row(r))?;
-        Ok(decode::first_per_product(rows))
-    }
-
-    /// One statement read row by row: one snapshot, prepared once.
-    fn scan_products(
-        &self,
-        include_archived: bool,
-        at: Instant,
-        sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&listing_sql(&":all OR p.archived_at IS NULL"))
-            .map_err(read_err)?;
-        let at = at.to_rfc3339();
-        let mut rows = stmt
-            .query(named_params! {":at": at, ":all": include_archived})
-            .map_err(read_err)?;
-        let rows = std::iter::from_fn(|| match rows.next() {
-            Ok(Some(row)) => Some(decode::listing_row(&SqliteRow(row))),
-            Ok(None) => None,
-            Err(e) => Some(Err(read_err(e))),
-        });
-        decode::first_per_product_into(rows, sink)
-    }
-
-    fn product_details(
-        &self,
-        id: &ProductId,
-        customer: Option<&CustomerId>,
-        at: Instant,
-    ) -> Result<Option<ProductDetails>, StoreError> {
-        let at = at.to_rfc3339();
-        // One statement, so one consistent read and one statement to
-        // prepare: the product, its stock, its price and discount then, and
-        // the customer's best coupon (none when no customer is given:
-        // `user_id = NULL` matches nothing).
-        const STOCK: usize = decode::PRODUCT_WIDTH;
-        const DISCOUNT: usize = STOCK + 2;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {PRODUCT_COLUMNS},
-                        (SELECT e.total_after_change FROM stock_events e
-                          WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1),
-                        {PRICE_AT},
-                        d.id, d.product_id, d.percentage_bp, d.valid_from, d.valid_to, d.is_active,
-                        d.created_at, d.actor, d.deactivated_at, d.deactivated_by,
-                        c.id, c.user_id, c.code, c.percentage_bp, c.valid_from, c.valid_to,
-                        c.is_active, c.created_at, c.actor, c.deactivated_at, c.deactivated_by
-                   FROM products p
-                   {DISCOUNT_AT_JOIN}
-                   LEFT JOIN coupons c ON c.seq = (
-                        SELECT b.seq FROM coupons b
-                         WHERE b.user_id = :user AND (b.is_active = 1 OR b.deactivated_at > :at)
-                           AND b.valid_from <= :at AND b.valid_to > :at
-                         ORDER BY b.percentage_bp DESC, b.valid_to ASC, b.seq ASC LIMIT 1)
-                  WHERE p.id = :id
-                  ORDER BY d.seq LIMIT 1"
-            ))
-            .map_err(read_err)?;
-        decode_first(
-            &mut stmt,
-            named_params! {
-                ":id": id.as_str(),
-                ":at": at,
-                ":user": customer.map(CustomerId::as_str),
-            },
-            |r| {
-                Ok(ProductDetails {
-                    product: decode::product(r, 0)?,
-                    stock: r.integer(STOCK)?,
-                    price: decode::money(r, STOCK + 1)?,
-                    discount: decode::optional(r, DISCOUNT, decode::discount)?,
-                    coupon: decode::optional(r, DISCOUNT + decode::DISCOUNT_WIDTH, decode::coupon)?,
-                })
-            },
-        )
     }
 }
 
-impl LedgerStore for SqliteStore {
-    fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ?1 ORDER BY version DESC LIMIT 1"
-            ))
-            .map_err(read_err)?;
-        decode_first(&mut stmt, [id.as_str()], |r| decode::event(r, 0))
-    }
+impl Dialect for Sqlite {
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+    const ACTIVE_DISCOUNT: &'static str = "product_id = ? AND is_active = 1";
 
-    fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
-        self.write(Context::AppendEvent(event.product_id.as_str()), |tx| {
-            lifecycle::append_unless_archived(tx, event)
-        })
-    }
-
-    fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ?1 ORDER BY version"
-            ))
-            .map_err(read_err)?;
-        let events = decode_all(&mut stmt, [id.as_str()], |r| decode::event(r, 0))?;
-        Ok(decode::ledger(events))
-    }
-
-    fn scan_ledgers(
-        &self,
-        product: Option<&ProductId>,
-        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        ledgers::scan(&self.conn, product, sink)
-    }
-
-    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
-        ledgers::log_page(&self.conn, query)
-    }
-
-    fn change_stock(
-        &self,
-        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
-    ) -> Result<bool, StoreError> {
-        // A feed touches its products' ledgers in any order: a large page
-        // cache keeps the indexes it has read in memory instead of reading
-        // the same pages again for every row.
+    fn execute(&self, cx: Context, sql: &str, args: &[Arg]) -> Stored<u64> {
         self.conn
-            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
-            .map_err(|e| map_err(e, Context::Write))?;
-        // A batch its work gives up on writes nothing: its transaction (or
-        // the unit of work, which the caller then rolls back) is not
-        // committed.
-        self.write(Context::Write, |tx| {
-            let mut batch = stock_batch::SqliteBatch::prepare(tx)?;
-            if !work(&mut batch)? {
-                return Err(StoreError::Internal(ABORTED.into()));
-            }
-            Ok(true)
-        })
-        .or_else(|e| match e {
-            StoreError::Internal(m) if m == ABORTED => Ok(false),
-            other => Err(other),
-        })
-    }
-}
-
-impl DiscountStore for SqliteStore {
-    fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
-        lifecycle::replace_discount(self, discount)
-    }
-
-    fn clear_discount(
-        &self,
-        product_id: &ProductId,
-        at: Instant,
-        actor: Option<&Actor>,
-    ) -> Result<Option<DiscountId>, StoreError> {
-        lifecycle::clear_discount(self, product_id, at, actor)
-    }
-
-    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
-        lifecycle::list_discounts(&self.conn, query)
-    }
-}
-
-impl CouponStore for SqliteStore {
-    fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
-        let context = Context::CreateCoupon(coupon.code.as_str());
-        self.write(context, |tx| {
-            Inserts::prepare(tx)
-                .and_then(|mut rows| rows.coupon(coupon))
-                .map_err(|e| map_err(e, context))
-        })
-    }
-
-    fn deactivate_coupon(
-        &self,
-        code: &CouponCode,
-        at: Instant,
-        actor: Option<&Actor>,
-    ) -> Result<Option<Coupon>, StoreError> {
-        lifecycle::deactivate_coupon(self, code, at, actor)
-    }
-
-    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
-        lifecycle::list_coupons(&self.conn, query)
-    }
-
-    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
-        lifecycle::coupon(&self.conn, code)
-    }
-}
-
-impl ImportStore for SqliteStore {
-    fn import(
-        &self,
-        items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
-    ) -> Result<Option<ImportCounts>, StoreError> {
-        let db = |e| map_err(e, Context::Write);
-        // A large page cache keeps the growing indexes in memory instead of
-        // spilling half-written pages to the WAL over and over.
-        self.conn
-            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
-            .map_err(db)?;
-        // An aborted import returns before the commit: the transaction (or
-        // the unit of work, which the caller then rolls back) writes nothing.
-        self.write(Context::Write, |tx| {
-            let first_new: i64 = tx
-                .query_row("SELECT COALESCE(MAX(seq), 0) FROM products", [], |r| {
-                    r.get(0)
-                })
-                .map_err(db)?;
-            let mut writer = BulkWriter(Inserts::prepare(tx).map_err(db)?);
-            let Some(counts) = import::write_all(items, &mut writer)? else {
-                return Err(StoreError::Internal(ABORTED.into()));
-            };
-            drop(writer);
-            // Index the new names in one pass (products are numbered densely,
-            // so the new ones are exactly those after `first_new`).
-            tx.execute(
-                "INSERT INTO products_name_search (rowid, name_folded)
-                 SELECT seq, name_folded FROM products WHERE seq > ?1",
-                [first_new],
-            )
-            .map_err(db)?;
-            Ok(counts)
-        })
-        .map(Some)
-        .or_else(|e| match e {
-            StoreError::Internal(m) if m == ABORTED => Ok(None),
-            other => Err(other),
-        })
-    }
-}
-
-impl SchemaStore for SqliteStore {
-    fn migrate(&self) -> Result<Vec<i64>, StoreError> {
-        if self.dry_run {
-            return schema::pending(&self.conn);
-        }
-        schema::migrate(&self.conn)
-    }
-
-    fn status(&self) -> Result<StoreStatus, StoreError> {
-        schema::status(&self.conn, self.location())
-    }
-}
-
-impl RequestLog for SqliteStore {
-    fn recorded_request(
-        &self,
-        key: &IdempotencyKey,
-    ) -> Result<Option<RecordedRequest>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT fingerprint, result FROM idempotency_keys WHERE idem_key = ?1")
-            .map_err(read_err)?;
-        decode_first(&mut stmt, [key.as_str()], |r| {
-            Ok(RecordedRequest {
-                fingerprint: r.text(0)?,
-                result: r.text(1)?,
-            })
-        })
-    }
-
-    fn record_request(
-        &self,
-        key: &IdempotencyKey,
-        request: &RecordedRequest,
-        at: Instant,
-    ) -> Result<(), StoreError> {
-        self.write(Context::Write, |tx| {
-            tx.prepare_cached(
-                "INSERT INTO idempotency_keys (idem_key, fingerprint, result, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    key.as_str(),
-                    request.fingerprint,
-                    request.result,
-                    at.to_rfc3339()
-                ])
-            })
-            .map(drop)
-            .map_err(|e| map_err(e, Context::Write))
-        })
-    }
-
-    fn prune_requests(&self, before: Instant) -> Result<u64, StoreError> {
-        self.write(Context::Write, |tx| {
-            tx.execute(
-                "DELETE FROM idempotency_keys WHERE created_at < ?1",
-                [before.to_rfc3339()],
-            )
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params_from_iter(args)))
             .map(|n| n as u64)
-            .map_err(|e| map_err(e, Context::Write))
-        })
+            .map_err(|e| map_err(e, cx))
     }
-}
 
-impl UnitOfWork for SqliteStore {
-    fn unit(
-        &self,
-        work: &mut dyn FnMut() -> Result<UnitEnd, StoreError>,
-    ) -> Result<UnitEnd, StoreError> {
-        self.in_unit.run(
-            || self.begin_unit(),
-            |commit| self.finish_unit(commit),
-            work,
-        )
-    }
-}
-
-impl SqliteStore {
-    fn begin_unit(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| map_err(e, Context::BeginUnit))?;
+    fn query(&self, cx: Context, sql: &str, args: &[Arg], each: Each) -> Stored {
+        let err = |e| map_err(e, cx);
+        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
+        let mut rows = stmt.query(params_from_iter(args)).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            if each(&SqliteRow(row))?.is_break() {
+                break;
+            }
+        }
         Ok(())
     }
 
-    fn finish_unit(&self, commit: bool) -> Result<(), StoreError> {
-        self.end_transaction(commit)
+    fn batch(&self, cx: Context, sql: &str) -> Stored {
+        self.conn.execute_batch(sql).map_err(|e| map_err(e, cx))
+    }
+
+    /// A failed COMMIT (the busy timeout ran out) leaves the transaction
+    /// open: it is rolled back, so the connection stays usable.
+    fn end(&self, commit: bool, cx: Context) -> Stored {
+        let result = self
+            .conn
+            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" });
+        if result.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        result.map_err(|e| map_err(e, cx))
+    }
+
+    /// The write transaction holds the database: no one else adds one.
+    fn next_position(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COALESCE(MAX(seq), 0) + 1 FROM products";
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .map_err(|e| map_err(e, Context::Write))
     }
-}
 
-/// How a page finds its products.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Candidates {
-    /// No filter: positions are dense, so a page is the range after a
-    /// position, found in the primary key without reading skipped rows.
-    All,
-    /// A filter of three or more characters: the trigram index, read in
-    /// position order, so a common term stops after one page.
-    TrigramIndex,
-    /// A one- or two-character filter has no trigram to look up: scan the
-    /// names in position order until the page is full.
-    NameScan,
-}
+    fn index_name(&self, position: i64, folded: &str) -> Result<(), StoreError> {
+        let sql = "INSERT INTO products_name_search (rowid, name_folded) VALUES (?, ?)";
+        self.execute(Context::Write, sql, &[position.into(), folded.into()])
+            .map(drop)
+    }
 
-impl std::fmt::Display for Candidates {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Candidates::All => {
-                "p.seq IN (SELECT seq FROM products
-                            WHERE seq > :after AND (:all OR archived_at IS NULL)
-                            ORDER BY seq LIMIT :limit OFFSET :offset)"
-            }
-            Candidates::TrigramIndex => {
-                "p.seq IN (SELECT rowid FROM products_name_search
-                            WHERE products_name_search MATCH :term AND rowid > :after
-                              AND (:all OR rowid NOT IN (SELECT seq FROM products WHERE archived_at IS NOT NULL))
-                            ORDER BY rowid LIMIT :limit OFFSET :offset)"
-            }
-            Candidates::NameScan => {
-                "p.seq IN (SELECT seq FROM products
-                            WHERE seq > :after AND instr(name_folded, :term) > 0
-                              AND (:all OR archived_at IS NULL)
-                            ORDER BY seq LIMIT :limit OFFSET :offset)"
-            }
-        })
+    /// The trigram index holds the folded names (external content): the
+    /// old entry is removed with its old text, the new one added.
+    fn reindex_name(&self, position: i64, old: &str, new: &str) -> Result<(), StoreError> {
+        let sql = "INSERT INTO products_name_search (products_name_search, rowid, name_folded)
+                   VALUES ('delete', ?, ?)";
+        self.execute(Context::Write, sql, &[position.into(), old.into()])?;
+        self.index_name(position, new)
+    }
+
+    /// Names are indexed in one pass at the end.
+    type ImportNames = ();
+
+    fn import_name(&self, (): &mut (), _: i64, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Products are numbered densely, so the new ones are exactly those
+    /// from `first` on.
+    fn finish_import(&self, (): (), first: i64) -> Result<(), StoreError> {
+        let sql = "INSERT INTO products_name_search (rowid, name_folded)
+                   SELECT seq, name_folded FROM products WHERE seq >= ?";
+        self.execute(Context::Write, sql, &[first.into()]).map(drop)
+    }
+
+    /// A bulk write touches its products' ledgers and indexes in any order:
+    /// a large page cache keeps what it has read in memory instead of
+    /// reading (or spilling) the same pages again for every row.
+    fn before_bulk(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
+            .map_err(|e| map_err(e, Context::Write))
+    }
+
+    /// Without a filter, positions are dense: a page is the range after a
+    /// position, found in the primary key without reading skipped rows. A
+    /// filter of three or more characters reads the trigram index in
+    /// position order, so a common term stops after one page; a shorter one
+    /// has no trigram to look up and scans the names in position order
+    /// until the page is full.
+    fn page<'q>(&self, plan: &PagePlan<'q>, limit: u32) -> Result<PageQuery<'q>, StoreError> {
+        let all = Arg::from(plan.include_archived);
+        let page = [limit.into(), plan.skip.into()];
+        let (sql, mut args): (&str, Vec<Arg>) = match plan.term {
+            None => (
+                "SELECT seq FROM products WHERE seq > ? AND (? OR archived_at IS NULL)",
+                vec![plan.after.into(), all],
+            ),
+            Some(term) if term.chars().count() >= 3 => (
+                "SELECT rowid AS seq FROM products_name_search
+                  WHERE products_name_search MATCH ? AND rowid > ?
+                    AND (? OR rowid NOT IN (SELECT seq FROM products WHERE archived_at IS NOT NULL))",
+                vec![fts_phrase(term).into(), plan.after.into(), all],
+            ),
+            Some(term) => (
+                "SELECT seq FROM products
+                  WHERE seq > ? AND instr(name_folded, ?) > 0 AND (? OR archived_at IS NULL)",
+                vec![plan.after.into(), term.into(), all],
+            ),
+        };
+        args.extend(page);
+        Ok(Some((format!("{sql} ORDER BY seq LIMIT ? OFFSET ?"), args)))
     }
 }
 
-impl Candidates {
-    fn for_term(term: Option<&str>) -> Self {
-        match term {
-            None => Candidates::All,
-            Some(term) if term.chars().count() >= 3 => Candidates::TrigramIndex,
-            Some(_) => Candidates::NameScan,
+impl SchemaStore for SqlStore<Sqlite> {
+    fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        if self.dry_run {
+            return schema::pending(&self.db.conn);
         }
-    }
-}
-
-/// Import rows go through the same prepared inserts as single commands;
-/// names are indexed in one pass at the end.
-struct BulkWriter<'c>(Inserts<'c>);
-
-impl ImportWriter for BulkWriter<'_> {
-    fn product(
-        &mut self,
-        product: &Product,
-        events: &[StockEvent],
-        discount: Option<&Discount>,
-    ) -> Result<(), StoreError> {
-        let db = |e| map_err(e, Context::Write);
-        self.0.product_row(product).map_err(db)?;
-        for event in events {
-            self.0.event(event).map_err(db)?;
-        }
-        match discount {
-            Some(discount) => self.0.discount(discount).map_err(db),
-            None => Ok(()),
-        }
+        schema::migrate(&self.db.conn)
     }
 
-    fn coupon(&mut self, coupon: &Coupon) -> Result<(), StoreError> {
-        self.0
-            .coupon(coupon)
-            .map_err(|e| map_err(e, Context::CreateCoupon(coupon.code.as_str())))
-    }
-}
-
-fn read_err(e: rusqlite::Error) -> StoreError {
-    map_err(e, Context::Read)
-}
-
-/// Every row of a query, decoded.
-fn decode_all<T>(
-    stmt: &mut CachedStatement<'_>,
-    params: impl Params,
-    decode: impl Fn(&SqliteRow<'_, '_>) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    let mut rows = stmt.query(params).map_err(read_err)?;
-    let mut found = Vec::new();
-    while let Some(row) = rows.next().map_err(read_err)? {
-        found.push(decode(&SqliteRow(row))?);
-    }
-    Ok(found)
-}
-
-/// The first row of a query, decoded, if there is one.
-fn decode_first<T>(
-    stmt: &mut CachedStatement<'_>,
-    params: impl Params,
-    decode: impl Fn(&SqliteRow<'_, '_>) -> Result<T, StoreError>,
-) -> Result<Option<T>, StoreError> {
-    let mut rows = stmt.query(params).map_err(read_err)?;
-    match rows.next().map_err(read_err)? {
-        Some(row) => decode(&SqliteRow(row)).map(Some),
-        None => Ok(None),
+    fn status(&self) -> Result<StoreStatus, StoreError> {
+        schema::status(&self.db.conn, format!("sqlite:{}", self.db.path.display()))
     }
 }
 
@@ -737,6 +270,7 @@ mod tests {
             SqliteStore::open(&dir.path().join("pragmas.db"), DEFAULT_BUSY_TIMEOUT, true).unwrap();
         let pragma = |name: &str| -> String {
             store
+                .db
                 .conn
                 .query_row(&format!("PRAGMA {name}"), [], |r| {
                     r.get::<_, rusqlite::types::Value>(0)

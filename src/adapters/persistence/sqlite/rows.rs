@@ -1,5 +1,7 @@
 //! SQLite's result rows read through the shared decoders.
 
+use std::borrow::Cow;
+
 use rusqlite::types::{FromSql, ValueRef};
 use rusqlite::Row;
 
@@ -12,7 +14,7 @@ pub struct SqliteRow<'r, 's>(pub &'r Row<'s>);
 
 impl SqliteRow<'_, '_> {
     fn get<T: FromSql>(&self, i: usize) -> Result<T, StoreError> {
-        self.0.get(i).map_err(|e| self.unreadable(i, e))
+        self.0.get(i).map_err(|e| self.unreadable(i, &e))
     }
 }
 
@@ -21,13 +23,12 @@ impl Columns for SqliteRow<'_, '_> {
         self.get(i)
     }
 
-    fn read_text<T>(&self, i: usize, read: impl FnOnce(&str) -> T) -> Result<T, StoreError> {
-        let text = self
-            .0
+    fn text_ref(&self, i: usize) -> Result<Cow<'_, str>, StoreError> {
+        self.0
             .get_ref(i)
             .and_then(|v| v.as_str().map_err(Into::into))
-            .map_err(|e| self.unreadable(i, e))?;
-        Ok(read(text))
+            .map(Cow::Borrowed)
+            .map_err(|e| self.unreadable(i, &e))
     }
 
     fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError> {
@@ -44,14 +45,14 @@ impl Columns for SqliteRow<'_, '_> {
             .0
             .get_ref(i)
             .and_then(|v| v.as_str().map_err(Into::into))
-            .map_err(|e| self.unreadable(i, e))?;
-        Instant::from_stored(text).map_err(|e| self.unreadable(i, e))
+            .map_err(|e| self.unreadable(i, &e))?;
+        Instant::from_stored(text).map_err(|e| self.unreadable(i, &e))
     }
 
     fn is_null(&self, i: usize) -> Result<bool, StoreError> {
         match self.0.get_ref(i) {
             Ok(value) => Ok(value == ValueRef::Null),
-            Err(e) => Err(self.unreadable(i, e)),
+            Err(e) => Err(self.unreadable(i, &e)),
         }
     }
 

@@ -1,0 +1,635 @@
+//! The store's ports, written once for both SQL backends.
+//!
+//! A write to a product first locks its row (`FOR UPDATE`; SQLite's write
+//! transaction holds the whole database from its start), so what it checks
+//! (the product exists, is not archived, still has the values read) holds
+//! until it commits, and concurrent writers of one product take turns
+//! instead of deadlocking.
+
+use std::ops::ControlFlow;
+
+use super::bulk::{BulkWriter, SqlBatch};
+use super::statements::*;
+use super::{all, first, Arg, Context, Dialect, Lock, SqlStore, Stored};
+use crate::adapters::persistence::decode::{self, Columns};
+use crate::adapters::persistence::import;
+use crate::adapters::persistence::paging::PagePlan;
+use crate::app::ports::{
+    CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
+    ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
+    ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, StockBatch,
+    StoreError,
+};
+use crate::domain::{
+    Actor, ChangeKind, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey,
+    Instant, Product, ProductChange, ProductId, StockEvent,
+};
+
+/// A product's state as a write to it sees it.
+enum Locked {
+    Missing,
+    Archived,
+    Writable,
+}
+
+/// Reads whether the product is archived, `lock` holding its row.
+fn product_state(db: &impl Dialect, cx: Context, id: &ProductId, lock: &str) -> Stored<Locked> {
+    let sql = format!("SELECT archived_at IS NOT NULL FROM products WHERE id = ?{lock}");
+    let archived = first(db, cx, &sql, &[id.as_str().into()], |r| r.integer(0))?;
+    Ok(match archived {
+        None => Locked::Missing,
+        Some(0) => Locked::Writable,
+        Some(_) => Locked::Archived,
+    })
+}
+
+/// Locks the product's row, refusing a write to a missing or archived one.
+fn lock_writable<D: Dialect>(db: &D, id: &ProductId) -> Result<(), StoreError> {
+    match product_state(
+        db,
+        Context::WriteForProduct(id.as_str()),
+        id,
+        D::lock(Lock::Update),
+    )? {
+        Locked::Missing => Err(StoreError::ProductNotFound(id.to_string())),
+        Locked::Archived => Err(StoreError::ProductArchived(id.to_string())),
+        Locked::Writable => Ok(()),
+    }
+}
+
+/// Switches off the product's active discount, if any, and returns its id.
+fn deactivate_active<D: Dialect>(
+    db: &D,
+    product_id: &ProductId,
+    at: Instant,
+    actor: Option<&Actor>,
+) -> Result<Option<DiscountId>, StoreError> {
+    let product = || Arg::from(product_id.as_str());
+    let active = first(
+        db,
+        Context::Write,
+        &format!("SELECT id FROM discounts WHERE {}", D::ACTIVE_DISCOUNT),
+        &[product()],
+        |r| decode::discount_id(r, 0),
+    )?;
+    if active.is_some() {
+        db.execute(
+            Context::Write,
+            &format!(
+                "UPDATE discounts SET is_active = 0, deactivated_at = ?, deactivated_by = ?
+                  WHERE {}",
+                D::ACTIVE_DISCOUNT
+            ),
+            &[at.into(), actor.map(Actor::as_str).into(), product()],
+        )?;
+    }
+    Ok(active)
+}
+
+fn record_change(db: &impl Dialect, change: &ProductChange) -> Result<(), StoreError> {
+    if change.kind == ChangeKind::Created {
+        return Err(StoreError::Internal(
+            "a creation is the product row itself, not a recorded change".into(),
+        ));
+    }
+    let context = Context::WriteForProduct(change.product_id.as_str());
+    db.execute(context, &CHANGE_INSERT.sql(1), &change_args(change))
+        .map(drop)
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// Whether any product is archived: one probe of an index.
+    fn any_archived(&self) -> Result<bool, StoreError> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM products WHERE archived_at IS NOT NULL)";
+        Ok(first(&self.db, Context::Read, sql, &[], |r| r.integer(0))? == Some(1))
+    }
+
+    /// One page of discounts or coupons in creation order: only those whose
+    /// `owner` column has the given value, and only those switched on at
+    /// `active_at`, when given.
+    fn read_page<T>(
+        &self,
+        select: &str,
+        owner: Option<(&str, &str)>,
+        active_at: Option<Instant>,
+        (limit, offset): (u32, u64),
+        decode: fn(&dyn Columns, usize) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut conditions = vec!["1 = 1".to_owned()];
+        let mut args: Vec<Arg> = Vec::new();
+        if let Some((column, value)) = owner {
+            conditions.push(format!("{column} = ?"));
+            args.push(value.into());
+        }
+        if let Some(at) = active_at {
+            conditions.push(ON_AT.to_owned());
+            args.extend([at.into(), at.into(), at.into()]);
+        }
+        args.extend([limit.into(), offset.into()]);
+        let sql = format!(
+            "{select} WHERE {} ORDER BY seq LIMIT ? OFFSET ?",
+            conditions.join(" AND ")
+        );
+        all(&self.db, Context::Read, &sql, &args, |r| decode(r, 0))
+    }
+
+    fn coupon_by_code(
+        &self,
+        context: Context<'_>,
+        code: &CouponCode,
+    ) -> Result<Option<Coupon>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM coupons WHERE code_key = ?",
+            coupon_columns("coupons")
+        );
+        first(&self.db, context, &sql, &[code.key().into()], |r| {
+            decode::coupon(r, 0)
+        })
+    }
+}
+
+impl<D: Dialect> ProductStore for SqlStore<D> {
+    fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
+        self.write(Context::Write, |db| {
+            let position = db.next_position()?;
+            let args = product_args(position, product);
+            db.execute(Context::Write, &PRODUCT_INSERT.sql(1), &args)?;
+            db.index_name(position, &product.name.folded())?;
+            db.execute(Context::Write, &EVENT_INSERT.sql(1), &event_args(opening))
+                .map(drop)
+        })
+    }
+
+    fn update_product(
+        &self,
+        before: &Product,
+        after: &Product,
+        change: &ProductChange,
+    ) -> Result<(), StoreError> {
+        let id = &before.id;
+        let context = Context::WriteForProduct(id.as_str());
+        self.write(context, |db| {
+            let sql = format!(
+                "SELECT seq, name, description, price_cents, archived_at IS NOT NULL
+                   FROM products WHERE id = ?{}",
+                D::lock(Lock::Update)
+            );
+            let current = first(db, context, &sql, &[id.as_str().into()], |r| {
+                Ok((
+                    r.integer(0)?,
+                    r.text(1)?,
+                    r.text(2)?,
+                    r.integer(3)?,
+                    r.integer(4)?,
+                ))
+            })?;
+            let Some((position, name, description, price, archived)) = current else {
+                return Err(StoreError::ProductNotFound(id.to_string()));
+            };
+            if archived != 0 {
+                return Err(StoreError::ProductArchived(id.to_string()));
+            }
+            if name != before.name.as_str()
+                || description != before.description.as_str()
+                || price != before.price.cents()
+            {
+                return Err(StoreError::Conflict(format!(
+                    "product {id} changed since it was read"
+                )));
+            }
+            db.execute(
+                context,
+                "UPDATE products
+                    SET name = ?, name_folded = ?, description = ?, price_cents = ?, updated_at = ?
+                  WHERE id = ?",
+                &[
+                    after.name.as_str().into(),
+                    after.name.folded().into(),
+                    after.description.as_str().into(),
+                    after.price.cents().into(),
+                    after.updated_at.into(),
+                    id.as_str().into(),
+                ],
+            )?;
+            if after.name != before.name {
+                db.reindex_name(position, &before.name.folded(), &after.name.folded())?;
+            }
+            record_change(db, change)
+        })
+    }
+
+    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
+        let archive = match change.kind {
+            ChangeKind::Archived => true,
+            ChangeKind::Unarchived => false,
+            other => {
+                return Err(StoreError::Internal(format!(
+                    "set_archived was given a change of kind {}",
+                    other.as_str()
+                )))
+            }
+        };
+        let id = &change.product_id;
+        self.write(Context::WriteForProduct(id.as_str()), |db| {
+            let cx = Context::WriteForProduct(id.as_str());
+            let is_archived = match product_state(db, cx, id, D::lock(Lock::Update))? {
+                Locked::Missing => return Err(StoreError::ProductNotFound(id.to_string())),
+                Locked::Archived => true,
+                Locked::Writable => false,
+            };
+            if is_archived == archive {
+                return Ok(false);
+            }
+            let archived_at = if archive { change.at.into() } else { Arg::Null };
+            db.execute(
+                Context::WriteForProduct(id.as_str()),
+                "UPDATE products SET archived_at = ?, updated_at = ? WHERE id = ?",
+                &[archived_at, change.at.into(), id.as_str().into()],
+            )?;
+            record_change(db, change)?;
+            Ok(true)
+        })
+    }
+
+    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM product_changes WHERE product_id = ? ORDER BY seq"
+        );
+        all(&self.db, Context::Read, &sql, &[id.as_str().into()], |r| {
+            decode::product_change(r, 0)
+        })
+    }
+
+    /// A page's positions are chosen first, so the stock, price and
+    /// discount lookups run only for the rows shown.
+    fn list_products(
+        &self,
+        query: &ProductQuery,
+        at: Instant,
+    ) -> Result<Vec<ProductListing>, StoreError> {
+        let plan = PagePlan::of(query, || self.any_archived())?;
+        let read = |db: &D| -> Result<Vec<_>, StoreError> {
+            let Some((page, page_args)) = db.page(&plan, query.limit)? else {
+                return Ok(Vec::new());
+            };
+            let sql = listing(
+                &format!("({page}) page JOIN products p ON p.seq = page.seq"),
+                "TRUE",
+            );
+            let mut args: Vec<Arg> = vec![at.into(); 3];
+            args.extend(page_args);
+            args.extend([at.into(), at.into(), at.into()]);
+            all(db, Context::Read, &sql, &args, decode::listing_row)
+        };
+        // A name index's candidates and the page from one snapshot, so a
+        // product added or renamed in between is in both or neither.
+        let rows = if plan.term.is_some_and(|t| t.chars().count() >= 3) {
+            self.snapshot(Context::Read, read)?
+        } else {
+            read(&self.db)?
+        };
+        Ok(decode::first_per_product(rows))
+    }
+
+    /// One statement, its rows handed on as the driver reads them, so the
+    /// database computes while milly prints.
+    fn scan_products(
+        &self,
+        include_archived: bool,
+        at: Instant,
+        sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let sql = listing(
+            &format!("products p{}", D::BY_POSITION),
+            "? OR p.archived_at IS NULL",
+        );
+        let mut args: Vec<Arg> = vec![at.into(); 6];
+        args.push(include_archived.into());
+        let mut first = decode::FirstPerProduct::default();
+        let mut stopped = false;
+        self.db.query(Context::Read, &sql, &args, &mut |row| {
+            let flow = first.push(decode::listing_row(row)?, sink);
+            stopped = flow.is_break();
+            Ok(flow)
+        })?;
+        if !stopped {
+            first.finish(sink);
+        }
+        Ok(())
+    }
+
+    fn product_details(
+        &self,
+        id: &ProductId,
+        customer: Option<&CustomerId>,
+        at: Instant,
+    ) -> Result<Option<ProductDetails>, StoreError> {
+        // One statement, so one round trip and one consistent read.
+        let mut args: Vec<Arg> = vec![at.into(); 6];
+        args.push(customer.map(CustomerId::as_str).into());
+        args.extend([at.into(), at.into(), at.into(), id.as_str().into()]);
+        const STOCK: usize = decode::PRODUCT_WIDTH;
+        const DISCOUNT: usize = STOCK + 2;
+        first(&self.db, Context::Read, &details(), &args, |r| {
+            Ok(ProductDetails {
+                product: decode::product(r, 0)?,
+                stock: r.integer(STOCK)?,
+                price: decode::money(r, STOCK + 1)?,
+                discount: decode::optional(r, DISCOUNT, decode::discount)?,
+                coupon: decode::optional(r, DISCOUNT + decode::DISCOUNT_WIDTH, decode::coupon)?,
+            })
+        })
+    }
+}
+
+impl<D: Dialect> LedgerStore for SqlStore<D> {
+    fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ? ORDER BY version DESC LIMIT 1"
+        );
+        first(&self.db, Context::Read, &sql, &[id.as_str().into()], |r| {
+            decode::event(r, 0)
+        })
+    }
+
+    /// The product row is read with a shared lock, then the event is a
+    /// plain INSERT: the unique (product_id, version) index decides the race
+    /// between adjusters (shared locks do not block each other), and
+    /// archiving, which needs the row exclusively, waits for the append or
+    /// goes first. Not an INSERT … SELECT: InnoDB gives that statement the
+    /// table's AUTO-INC lock for its whole run, so an append waiting behind
+    /// a stock import's row locks would stall that import's own inserts
+    /// until the lock timeout (error 1467).
+    fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
+        let id = &event.product_id;
+        let context = Context::AppendEvent(id.as_str());
+        self.write(context, |db| {
+            match product_state(db, context, id, D::lock(Lock::Share))? {
+                Locked::Missing => Err(StoreError::ProductNotFound(id.to_string())),
+                Locked::Archived => Err(StoreError::ProductArchived(id.to_string())),
+                Locked::Writable => db
+                    .execute(context, &EVENT_INSERT.sql(1), &event_args(event))
+                    .map(drop),
+            }
+        })
+    }
+
+    fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ? ORDER BY version"
+        );
+        let events = all(&self.db, Context::Read, &sql, &[id.as_str().into()], |r| {
+            decode::event(r, 0)
+        })?;
+        Ok(decode::ledger(events))
+    }
+
+    /// Both statements see one snapshot. Rows come in the unique
+    /// (product_id, version) index's order: no sort, and each row is handed
+    /// on as soon as it is read.
+    fn scan_ledgers(
+        &self,
+        product: Option<&ProductId>,
+        sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let args: Vec<Arg> = product.map(|id| id.as_str().into()).into_iter().collect();
+        let (events, orphans) = match product {
+            None => (
+                "SELECT product_id, version, `change`, total_after_change FROM stock_events
+                  ORDER BY product_id, version",
+                "SELECT p.id FROM products p
+                  WHERE NOT EXISTS (SELECT 1 FROM stock_events e WHERE e.product_id = p.id)
+                  ORDER BY p.seq",
+            ),
+            Some(_) => (
+                "SELECT product_id, version, `change`, total_after_change FROM stock_events
+                  WHERE product_id = ? ORDER BY version",
+                "SELECT p.id FROM products p
+                  WHERE p.id = ? AND NOT EXISTS (SELECT 1 FROM stock_events e WHERE e.product_id = p.id)",
+            ),
+        };
+        self.snapshot(Context::Read, |db| {
+            let mut stopped = false;
+            db.query(Context::Read, events, &args, &mut |row| {
+                let entry = decode::ledger_entry(row, 0)?;
+                stopped = sink(LedgerScan::Entry(entry)).is_break();
+                Ok(if stopped {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            })?;
+            if stopped {
+                return Ok(());
+            }
+            db.query(Context::Read, orphans, &args, &mut |row| {
+                let id = decode::product_id(row, 0)?;
+                Ok(sink(LedgerScan::NoLedger(id)))
+            })
+        })
+    }
+
+    /// A page of the movement log: the store-wide log in `seq` order (the
+    /// primary key), one product's in version order (its unique index).
+    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+        let since: Arg = query.since.into();
+        let mut args = vec![query.after.into(), since.clone(), since];
+        let sql = match &query.product {
+            None => format!(
+                "SELECT seq, {EVENT_COLUMNS} FROM stock_events
+                  WHERE seq > ? AND (? IS NULL OR created_at >= ?)
+                  ORDER BY seq LIMIT ?"
+            ),
+            Some(id) => {
+                args.push(id.as_str().into());
+                format!(
+                    "SELECT version, {EVENT_COLUMNS} FROM stock_events
+                      WHERE version > ? AND (? IS NULL OR created_at >= ?) AND product_id = ?
+                      ORDER BY version LIMIT ?"
+                )
+            }
+        };
+        args.push(query.limit.into());
+        all(&self.db, Context::Read, &sql, &args, |r| {
+            Ok(LoggedEvent {
+                position: r.integer(0)?,
+                event: decode::event(r, 1)?,
+            })
+        })
+    }
+
+    /// A batch its work gives up on writes nothing: its transaction is
+    /// rolled back (a unit of work is rolled back by its caller).
+    fn change_stock(
+        &self,
+        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
+    ) -> Result<bool, StoreError> {
+        self.db.before_bulk()?;
+        let written = self.attempt(Context::Write, |db| {
+            let mut batch = SqlBatch::new(db);
+            if !work(&mut batch)? {
+                return Ok(None);
+            }
+            batch.flush()?;
+            Ok(Some(()))
+        })?;
+        Ok(written.is_some())
+    }
+}
+
+impl<D: Dialect> DiscountStore for SqlStore<D> {
+    /// Locking the product row makes concurrent `discount set` for one
+    /// product take turns instead of colliding on the one-active index,
+    /// and tells a missing or archived product apart directly.
+    fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
+        let product_id = &discount.product_id;
+        let context = Context::WriteForProduct(product_id.as_str());
+        self.write(context, |db| {
+            lock_writable(db, product_id)?;
+            let replaced =
+                deactivate_active(db, product_id, discount.created_at, discount.actor.as_ref())?;
+            db.execute(context, &DISCOUNT_INSERT.sql(1), &discount_args(discount))?;
+            Ok(replaced)
+        })
+    }
+
+    fn clear_discount(
+        &self,
+        product_id: &ProductId,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<DiscountId>, StoreError> {
+        self.write(Context::WriteForProduct(product_id.as_str()), |db| {
+            lock_writable(db, product_id)?;
+            deactivate_active(db, product_id, at, actor)
+        })
+    }
+
+    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
+        self.read_page(
+            &format!("SELECT {} FROM discounts", discount_columns("discounts")),
+            query
+                .product_id
+                .as_ref()
+                .map(|p| ("product_id", p.as_str())),
+            query.active_at,
+            (query.limit, query.offset),
+            decode::discount,
+        )
+    }
+}
+
+impl<D: Dialect> CouponStore for SqlStore<D> {
+    fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+        let context = Context::CreateCoupon(coupon.code.as_str());
+        self.single(context, |db| {
+            db.execute(context, &COUPON_INSERT.sql(1), &coupon_args(coupon))
+                .map(drop)
+        })
+    }
+
+    fn deactivate_coupon(
+        &self,
+        code: &CouponCode,
+        at: Instant,
+        actor: Option<&Actor>,
+    ) -> Result<Option<Coupon>, StoreError> {
+        self.write(Context::Write, |db| {
+            db.execute(
+                Context::Write,
+                "UPDATE coupons SET is_active = 0, deactivated_at = ?, deactivated_by = ?
+                  WHERE code_key = ? AND is_active = 1",
+                &[
+                    at.into(),
+                    actor.map(Actor::as_str).into(),
+                    code.key().into(),
+                ],
+            )?;
+            self.coupon_by_code(Context::Write, code)
+        })
+    }
+
+    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
+        self.read_page(
+            &format!("SELECT {} FROM coupons", coupon_columns("coupons")),
+            query.user_id.as_ref().map(|u| ("user_id", u.as_str())),
+            query.active_at,
+            (query.limit, query.offset),
+            decode::coupon,
+        )
+    }
+
+    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        self.coupon_by_code(Context::Read, code)
+    }
+}
+
+impl<D: Dialect> ImportStore for SqlStore<D> {
+    /// An aborted import is given up: its transaction (or the unit of work,
+    /// which the caller then rolls back) writes nothing.
+    fn import(
+        &self,
+        items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
+    ) -> Result<Option<ImportCounts>, StoreError> {
+        self.db.before_bulk()?;
+        self.attempt(Context::Write, |db| {
+            let mut writer = BulkWriter::new(db)?;
+            let Some(counts) = import::write_all(items, &mut writer)? else {
+                return Ok(None);
+            };
+            writer.finish()?;
+            Ok(Some(counts))
+        })
+    }
+}
+
+impl<D: Dialect> RequestLog for SqlStore<D> {
+    fn recorded_request(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<RecordedRequest>, StoreError> {
+        let sql = "SELECT fingerprint, result FROM idempotency_keys WHERE idem_key = ?";
+        first(&self.db, Context::Read, sql, &[key.as_str().into()], |r| {
+            Ok(RecordedRequest {
+                fingerprint: r.text(0)?,
+                result: r.text(1)?,
+            })
+        })
+    }
+
+    /// A key another unit recorded first is a duplicate once it commits, or
+    /// a failed certification on another Galera node: both are conflicts,
+    /// and the retried unit finds the key.
+    fn record_request(
+        &self,
+        key: &IdempotencyKey,
+        request: &RecordedRequest,
+        at: Instant,
+    ) -> Result<(), StoreError> {
+        self.db.check_recordable(request.result.len())?;
+        self.write(Context::Write, |db| {
+            db.execute(
+                Context::Write,
+                "INSERT INTO idempotency_keys (idem_key, fingerprint, result, created_at)
+                 VALUES (?, ?, ?, ?)",
+                &[
+                    key.as_str().into(),
+                    request.fingerprint.as_str().into(),
+                    request.result.as_str().into(),
+                    at.into(),
+                ],
+            )
+            .map(drop)
+        })
+    }
+
+    fn prune_requests(&self, before: Instant) -> Result<u64, StoreError> {
+        self.write(Context::Write, |db| {
+            db.execute(
+                Context::Write,
+                "DELETE FROM idempotency_keys WHERE created_at < ?",
+                &[before.into()],
+            )
+        })
+    }
+}
