@@ -21,7 +21,12 @@ pub trait Columns {
     fn text_ref(&self, i: usize) -> Result<Cow<'_, str>, StoreError> {
         self.text(i).map(Cow::Owned)
     }
-    fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError>;
+    fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        if self.is_null(i)? {
+            return Ok(None);
+        }
+        self.text(i).map(Some)
+    }
     fn integer(&self, i: usize) -> Result<i64, StoreError>;
     /// A time as the backend stores it (RFC 3339 text, DATETIME(6)).
     fn instant(&self, i: usize) -> Result<Instant, StoreError>;

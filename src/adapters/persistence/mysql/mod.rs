@@ -64,7 +64,7 @@ pub struct Mysql {
     /// The database's name, for messages.
     database: String,
     /// `--lock-timeout-ms`: the longest wait for the migration lease.
-    lock_wait: Duration,
+    lock_wait: LockTimeout,
     secrets: Secrets,
     /// The schema version read when the session started, for the first
     /// schema check (`prepare`) only: later checks ask again.
@@ -82,10 +82,11 @@ struct Reconnect {
 }
 
 impl SqlStore<Mysql> {
-    pub fn open(url: &MysqlUrl, settings: &StoreSettings) -> Result<Self, StoreError> {
+    pub fn open(url: &MysqlUrl, settings: &StoreSettings) -> Stored<Self> {
         let location = url.masked();
         let secrets = Secrets::new([url.password(), url.decoded_password()]);
-        let lock_wait_secs = LockTimeout::new(settings.lock_timeout).whole_seconds();
+        let lock_wait = LockTimeout::new(settings.lock_timeout);
+        let lock_wait_secs = lock_wait.whole_seconds();
         let io_timeout = io_timeout(settings, lock_wait_secs);
         let opts = OptsBuilder::new()
             .ip_or_hostname(Some(url.host.clone()))
@@ -116,7 +117,7 @@ impl SqlStore<Mysql> {
             conn: RefCell::new(conn),
             location,
             database: url.database.clone(),
-            lock_wait: settings.lock_timeout,
+            lock_wait,
             secrets,
             schema_at_connect: Cell::new(schema_version),
             reconnect: Reconnect {
@@ -131,7 +132,7 @@ impl SqlStore<Mysql> {
 
     /// A dry run applies nothing: it returns the versions a real run would
     /// apply, which the caller reports.
-    fn migrate_as(&self, upgrade: Upgrade) -> Result<Vec<i64>, StoreError> {
+    fn migrate_as(&self, upgrade: Upgrade) -> Stored<Vec<i64>> {
         if self.dry_run {
             return self.db.pending();
         }
@@ -140,11 +141,11 @@ impl SqlStore<Mysql> {
 }
 
 impl Mysql {
-    fn pending(&self) -> Result<Vec<i64>, StoreError> {
+    fn pending(&self) -> Stored<Vec<i64>> {
         schema::pending(&mut self.conn.borrow_mut(), &self.secrets)
     }
 
-    fn migrate(&self, upgrade: Upgrade) -> Result<Vec<i64>, StoreError> {
+    fn migrate(&self, upgrade: Upgrade) -> Stored<Vec<i64>> {
         let mut conn = self.conn.borrow_mut();
         let mut own;
         let conn =
@@ -154,14 +155,20 @@ impl Mysql {
             } else {
                 &mut *conn
             };
-        schema::migrate(conn, self.lock_wait, upgrade, &self.database, &self.secrets)
+        schema::migrate(
+            conn,
+            self.lock_wait.duration(),
+            upgrade,
+            &self.database,
+            &self.secrets,
+        )
     }
 
     /// A connection whose reads wait as long as a migration statement may
     /// run under the lease: the command's own connection gives up after
     /// the lock timeout, and backfilling an index over a large catalog
     /// (version 15) takes longer than that.
-    fn migration_conn(&self) -> Result<Conn, StoreError> {
+    fn migration_conn(&self) -> Stored<Conn> {
         let Reconnect {
             opts,
             session,
@@ -254,34 +261,29 @@ impl Dialect for Mysql {
         self.batch(cx, if commit { "COMMIT" } else { "ROLLBACK" })
     }
 
-    fn next_position(&self) -> Result<i64, StoreError> {
+    fn next_position(&self) -> Stored<i64> {
         lock_next_position(&mut self.conn.borrow_mut()).map_err(self.err(Context::Write))
     }
 
-    fn index_name(&self, position: i64, folded: &str) -> Result<(), StoreError> {
+    fn index_name(&self, position: i64, folded: &str) -> Stored {
         name_index::index_name(&mut self.conn.borrow_mut(), position, folded)
             .map_err(self.err(Context::Write))
     }
 
     /// Index rows are never deleted (see `name_index`).
-    fn reindex_name(&self, position: i64, _old: &str, new: &str) -> Result<(), StoreError> {
+    fn reindex_name(&self, position: i64, _old: &str, new: &str) -> Stored {
         self.index_name(position, new)
     }
 
     type ImportNames = ImportIndex;
 
-    fn import_name(
-        &self,
-        names: &mut ImportIndex,
-        position: i64,
-        folded: &str,
-    ) -> Result<(), StoreError> {
+    fn import_name(&self, names: &mut ImportIndex, position: i64, folded: &str) -> Stored {
         names
             .add(&mut self.conn.borrow_mut(), position, folded)
             .map_err(self.err(Context::Write))
     }
 
-    fn finish_import(&self, mut names: ImportIndex, _first: i64) -> Result<(), StoreError> {
+    fn finish_import(&self, mut names: ImportIndex, _first: i64) -> Stored {
         names
             .flush(&mut self.conn.borrow_mut())
             .map_err(self.err(Context::Write))
@@ -293,7 +295,7 @@ impl Dialect for Mysql {
     /// of three or more characters looks only at the blocks of positions
     /// the name index gives (see `name_index`); a shorter one has no
     /// trigram and scans the names.
-    fn page<'q>(&self, plan: &PagePlan<'q>, limit: u32) -> Result<PageQuery<'q>, StoreError> {
+    fn page<'q>(&self, plan: &PagePlan<'q>, limit: u32) -> Stored<PageQuery<'q>> {
         let positions = match plan.term.filter(|t| t.chars().count() >= 3) {
             None => "TRUE".to_owned(),
             Some(term) => {
@@ -328,7 +330,7 @@ impl Dialect for Mysql {
         Ok(Some((sql, args)))
     }
 
-    fn check_recordable(&self, bytes: usize) -> Result<(), StoreError> {
+    fn check_recordable(&self, bytes: usize) -> Stored {
         // A result the server cannot take in one statement would cost the
         // connection ("packets out of sync"): refuse it first, clearly. Only
         // a large one (an import's rows) is worth asking the server about.
@@ -355,11 +357,11 @@ impl Dialect for Mysql {
 }
 
 impl SchemaStore for SqlStore<Mysql> {
-    fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+    fn migrate(&self) -> Stored<Vec<i64>> {
         self.migrate_as(Upgrade::All)
     }
 
-    fn prepare(&self) -> Result<Vec<i64>, StoreError> {
+    fn prepare(&self) -> Stored<Vec<i64>> {
         // Read with the session's start: an up-to-date schema costs no
         // round trip of its own.
         if self.db.schema_at_connect.take()
@@ -372,12 +374,12 @@ impl SchemaStore for SqlStore<Mysql> {
         self.migrate_as(Upgrade::FirstUseOnly)
     }
 
-    fn status(&self) -> Result<StoreStatus, StoreError> {
+    fn status(&self) -> Stored<StoreStatus> {
         let db = &self.db;
         schema::status(&mut db.conn.borrow_mut(), db.location.clone(), &db.secrets)
     }
 
-    fn tls_version(&self) -> Result<Option<String>, StoreError> {
+    fn tls_version(&self) -> Stored<Option<String>> {
         tls::version(&mut self.db.conn.borrow_mut())
             .map(Some)
             .map_err(self.db.err(Context::Read))

@@ -55,10 +55,6 @@ impl Columns for MysqlRow<'_> {
         self.get(i)
     }
 
-    fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        self.get(i)
-    }
-
     fn integer(&self, i: usize) -> Result<i64, StoreError> {
         self.get(i)
     }

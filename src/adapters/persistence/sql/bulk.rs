@@ -5,10 +5,10 @@
 //! one batch is full, so memory stays flat however long the input.
 
 use super::statements::*;
-use super::{all, Arg, Context, Dialect, Lock};
+use super::{all, Arg, Context, Dialect, Lock, Stored};
 use crate::adapters::persistence::decode;
 use crate::adapters::persistence::import::ImportWriter;
-use crate::app::ports::{StockBatch, StoreError};
+use crate::app::ports::StockBatch;
 use crate::domain::{Coupon, Discount, Product, ProductId, StockEvent};
 
 /// The rows waiting for one table's INSERT.
@@ -36,14 +36,14 @@ impl Pending {
         self.rows += 1;
     }
 
-    fn flush(&mut self, db: &impl Dialect, context: Context<'_>) -> Result<(), StoreError> {
+    fn flush(&mut self, db: &impl Dialect, cx: Context) -> Stored {
         if self.rows == 0 {
             return Ok(());
         }
         if self.sql.0 != self.rows {
             self.sql = (self.rows, self.insert.sql(self.rows));
         }
-        db.execute(context, &self.sql.1, &self.args)?;
+        db.execute(cx, &self.sql.1, &self.args)?;
         self.args.clear();
         self.rows = 0;
         Ok(())
@@ -61,7 +61,7 @@ pub struct BulkWriter<'d, D: Dialect> {
 }
 
 impl<'d, D: Dialect> BulkWriter<'d, D> {
-    pub fn new(db: &'d D) -> Result<Self, StoreError> {
+    pub fn new(db: &'d D) -> Stored<Self> {
         let first = db.next_position()?;
         Ok(BulkWriter {
             db,
@@ -76,7 +76,7 @@ impl<'d, D: Dialect> BulkWriter<'d, D> {
         })
     }
 
-    fn flush(&mut self) -> Result<(), StoreError> {
+    fn flush(&mut self) -> Stored {
         for table in &mut self.tables {
             table.flush(self.db, Context::Write)?;
         }
@@ -84,7 +84,7 @@ impl<'d, D: Dialect> BulkWriter<'d, D> {
     }
 
     /// Writes what is left and indexes the new names.
-    pub fn finish(mut self) -> Result<(), StoreError> {
+    pub fn finish(mut self) -> Stored {
         self.flush()?;
         self.db.finish_import(self.names, self.first)
     }
@@ -96,7 +96,7 @@ impl<D: Dialect> ImportWriter for BulkWriter<'_, D> {
         product: &Product,
         events: &[StockEvent],
         discount: Option<&Discount>,
-    ) -> Result<(), StoreError> {
+    ) -> Stored {
         let [products, ledger, discounts] = &mut self.tables;
         products.add(product_args(self.position, product));
         for event in events {
@@ -115,10 +115,10 @@ impl<D: Dialect> ImportWriter for BulkWriter<'_, D> {
     }
 
     /// One at a time, so a taken code is reported as that code.
-    fn coupon(&mut self, coupon: &Coupon) -> Result<(), StoreError> {
-        let context = Context::CreateCoupon(coupon.code.as_str());
+    fn coupon(&mut self, coupon: &Coupon) -> Stored {
+        let cx = Context::CreateCoupon(coupon.code.as_str());
         self.db
-            .execute(context, &COUPON_INSERT.sql(1), &coupon_args(coupon))
+            .execute(cx, &COUPON_INSERT.sql(1), &coupon_args(coupon))
             .map(drop)
     }
 }
@@ -147,8 +147,8 @@ impl<'d, D: Dialect> SqlBatch<'d, D> {
     }
 
     /// Writes the held-back appends in one statement.
-    pub fn flush(&mut self) -> Result<(), StoreError> {
-        let context = match self.pending.as_slice() {
+    pub fn flush(&mut self) -> Stored {
+        let cx = match self.pending.as_slice() {
             [] => return Ok(()),
             [one] => Context::AppendEvent(one.product_id.as_str()),
             _ => Context::Write,
@@ -157,14 +157,14 @@ impl<'d, D: Dialect> SqlBatch<'d, D> {
             self.sql = (self.pending.len(), EVENT_INSERT.sql(self.pending.len()));
         }
         let args: Vec<Arg> = self.pending.iter().flat_map(event_args).collect();
-        self.db.execute(context, &self.sql.1, &args)?;
+        self.db.execute(cx, &self.sql.1, &args)?;
         self.pending.clear();
         Ok(())
     }
 }
 
 impl<D: Dialect> StockBatch for SqlBatch<'_, D> {
-    fn latest_events(&mut self, ids: &[ProductId]) -> Result<Vec<StockEvent>, StoreError> {
+    fn latest_events(&mut self, ids: &[ProductId]) -> Stored<Vec<StockEvent>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -197,7 +197,7 @@ impl<D: Dialect> StockBatch for SqlBatch<'_, D> {
 
     /// Read after `latest_events` locked the rows, so no one archives them
     /// before this transaction ends.
-    fn archived_among(&mut self, ids: &[ProductId]) -> Result<Vec<ProductId>, StoreError> {
+    fn archived_among(&mut self, ids: &[ProductId]) -> Stored<Vec<ProductId>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -211,7 +211,7 @@ impl<D: Dialect> StockBatch for SqlBatch<'_, D> {
         })
     }
 
-    fn append(&mut self, event: StockEvent) -> Result<(), StoreError> {
+    fn append(&mut self, event: StockEvent) -> Stored {
         self.pending.push(event);
         if self.pending.len() >= D::BATCH_ROWS {
             self.flush()?;

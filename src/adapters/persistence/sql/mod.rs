@@ -66,59 +66,27 @@ impl Arg<'_> {
     }
 }
 
-impl From<i64> for Arg<'_> {
-    fn from(n: i64) -> Self {
-        Arg::Int(n)
-    }
+macro_rules! arg_from {
+    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
+        impl<'a> From<$t> for Arg<'a> {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        }
+    )*};
 }
 
-impl From<u16> for Arg<'_> {
-    fn from(n: u16) -> Self {
-        Arg::Int(i64::from(n))
-    }
-}
-
-impl From<u32> for Arg<'_> {
-    fn from(n: u32) -> Self {
-        Arg::Int(i64::from(n))
-    }
-}
-
-/// Counts past `i64::MAX` (an offset from input) mean "all of them".
-impl From<u64> for Arg<'_> {
-    fn from(n: u64) -> Self {
-        Arg::Int(i64::try_from(n).unwrap_or(i64::MAX))
-    }
-}
-
-impl From<usize> for Arg<'_> {
-    fn from(n: usize) -> Self {
-        Arg::Int(i64::try_from(n).unwrap_or(i64::MAX))
-    }
-}
-
-impl From<bool> for Arg<'_> {
-    fn from(b: bool) -> Self {
-        Arg::Int(i64::from(b))
-    }
-}
-
-impl<'a> From<&'a str> for Arg<'a> {
-    fn from(s: &'a str) -> Self {
-        Arg::Text(Cow::Borrowed(s))
-    }
-}
-
-impl From<String> for Arg<'_> {
-    fn from(s: String) -> Self {
-        Arg::Text(Cow::Owned(s))
-    }
-}
-
-impl From<Instant> for Arg<'_> {
-    fn from(at: Instant) -> Self {
-        Arg::Time(at)
-    }
+arg_from! {
+    i64 => |n| Arg::Int(n),
+    u16 => |n| Arg::Int(n.into()),
+    u32 => |n| Arg::Int(n.into()),
+    // Counts past `i64::MAX` (an offset from input) mean "all of them".
+    u64 => |n| Arg::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+    usize => |n| Arg::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+    bool => |b| Arg::Int(b.into()),
+    &'a str => |s| Arg::Text(Cow::Borrowed(s)),
+    String => |s| Arg::Text(Cow::Owned(s)),
+    Instant => |at| Arg::Time(at),
 }
 
 impl<'a, T: Into<Arg<'a>>> From<Option<T>> for Arg<'a> {
@@ -148,7 +116,7 @@ pub enum Lock {
 
 /// What differs between the SQL backends: their drivers, and the few
 /// statements their engines need in their own words. Every method maps its
-/// driver's errors in the context `cx`, so no driver error leaves the
+/// driver's errors in the cx `cx`, so no driver error leaves the
 /// backend.
 pub trait Dialect {
     /// Opens a write transaction.
@@ -244,8 +212,8 @@ impl<D: Dialect> SqlStore<D> {
 
     /// The one place where transactions end: a method's own or a unit of
     /// work. A dry run rolls back instead of committing, so it keeps nothing.
-    fn end(&self, commit: bool, context: Context<'_>) -> Result<(), StoreError> {
-        self.db.end(commit && !self.dry_run, context)
+    fn end(&self, commit: bool, cx: Context) -> Stored {
+        self.db.end(commit && !self.dry_run, cx)
     }
 
     /// Runs `work` in a write transaction, or inside the open unit of work;
@@ -254,64 +222,50 @@ impl<D: Dialect> SqlStore<D> {
     /// A failure rolls back too, and is the error reported.
     fn attempt<T>(
         &self,
-        context: Context<'_>,
-        work: impl FnOnce(&D) -> Result<Option<T>, StoreError>,
-    ) -> Result<Option<T>, StoreError> {
+        cx: Context,
+        work: impl FnOnce(&D) -> Stored<Option<T>>,
+    ) -> Stored<Option<T>> {
         if self.unit.is_open() {
             return work(&self.db);
         }
-        self.db.batch(context, D::BEGIN_WRITE)?;
+        self.db.batch(cx, D::BEGIN_WRITE)?;
         match work(&self.db) {
-            Ok(Some(value)) => self.end(true, context).map(|()| Some(value)),
+            Ok(Some(value)) => self.end(true, cx).map(|()| Some(value)),
             other => {
                 // Reported as what it is; a rollback over a lost connection
                 // is done by the server.
-                let _ = self.end(false, context);
+                let _ = self.end(false, cx);
                 other
             }
         }
     }
 
     /// [`Self::attempt`] for work that is never given up.
-    fn write<T>(
-        &self,
-        context: Context<'_>,
-        work: impl FnOnce(&D) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn write<T>(&self, cx: Context, work: impl FnOnce(&D) -> Stored<T>) -> Stored<T> {
         let mut done = None;
-        self.attempt(context, |db| {
-            work(db).map(|value| done = Some(value)).map(Some)
-        })?;
+        self.attempt(cx, |db| work(db).map(|value| done = Some(value)).map(Some))?;
         done.ok_or_else(|| StoreError::Internal("a write ended without its result".into()))
     }
 
     /// One statement that commits on its own where the database allows
     /// (holding its locks only for itself), and joins an open unit.
-    fn single<T>(
-        &self,
-        context: Context<'_>,
-        work: impl FnOnce(&D) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn single<T>(&self, cx: Context, work: impl FnOnce(&D) -> Stored<T>) -> Stored<T> {
         // A dry run's statement needs a transaction to roll back.
         if D::STATEMENTS_AUTOCOMMIT && !self.dry_run && !self.unit.is_open() {
             return work(&self.db);
         }
-        self.write(context, work)
+        self.write(cx, work)
     }
 
     /// Runs reads that must see one snapshot in a read-only transaction;
     /// inside a unit of work they join its transaction.
-    fn snapshot<T>(
-        &self,
-        context: Context<'_>,
-        work: impl FnOnce(&D) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn snapshot<T>(&self, cx: Context, work: impl FnOnce(&D) -> Stored<T>) -> Stored<T> {
         if self.unit.is_open() {
             return work(&self.db);
         }
-        self.db.batch(context, D::BEGIN_SNAPSHOT)?;
+        self.db.batch(cx, D::BEGIN_SNAPSHOT)?;
         let read = work(&self.db);
-        let ended = self.end(read.is_ok(), context);
+        let ended = self.end(read.is_ok(), cx);
         let read = read?;
         ended?;
         Ok(read)
@@ -319,22 +273,19 @@ impl<D: Dialect> SqlStore<D> {
 }
 
 impl<D: Dialect> UnitOfWork for SqlStore<D> {
-    fn unit(
-        &self,
-        work: &mut dyn FnMut() -> Result<UnitEnd, StoreError>,
-    ) -> Result<UnitEnd, StoreError> {
+    fn unit(&self, work: &mut dyn FnMut() -> Stored<UnitEnd>) -> Stored<UnitEnd> {
         self.unit.run(
             || self.db.batch(Context::BeginUnit, D::BEGIN_WRITE),
             // A lost connection while committing leaves the outcome unknown
-            // (a write context says so); while rolling back, nothing was
+            // (a write cx says so); while rolling back, nothing was
             // written.
             |commit| {
-                let context = if commit {
+                let cx = if commit {
                     Context::Write
                 } else {
                     Context::Read
                 };
-                self.end(commit, context)
+                self.end(commit, cx)
             },
             work,
         )
@@ -348,7 +299,7 @@ pub fn all<T>(
     sql: &str,
     args: &[Arg],
     decode: impl Fn(&dyn Columns) -> Stored<T>,
-) -> Result<Vec<T>, StoreError> {
+) -> Stored<Vec<T>> {
     let mut found = Vec::new();
     db.query(cx, sql, args, &mut |row| {
         found.push(decode(row)?);
@@ -364,7 +315,7 @@ pub fn first<T>(
     sql: &str,
     args: &[Arg],
     decode: impl Fn(&dyn Columns) -> Stored<T>,
-) -> Result<Option<T>, StoreError> {
+) -> Stored<Option<T>> {
     let mut found = None;
     db.query(cx, sql, args, &mut |row| {
         found = Some(decode(row)?);

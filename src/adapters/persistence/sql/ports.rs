@@ -44,7 +44,7 @@ fn product_state(db: &impl Dialect, cx: Context, id: &ProductId, lock: &str) -> 
 }
 
 /// Locks the product's row, refusing a write to a missing or archived one.
-fn lock_writable<D: Dialect>(db: &D, id: &ProductId) -> Result<(), StoreError> {
+fn lock_writable<D: Dialect>(db: &D, id: &ProductId) -> Stored {
     match product_state(
         db,
         Context::WriteForProduct(id.as_str()),
@@ -63,7 +63,7 @@ fn deactivate_active<D: Dialect>(
     product_id: &ProductId,
     at: Instant,
     actor: Option<&Actor>,
-) -> Result<Option<DiscountId>, StoreError> {
+) -> Stored<Option<DiscountId>> {
     let product = || Arg::from(product_id.as_str());
     let active = first(
         db,
@@ -86,20 +86,20 @@ fn deactivate_active<D: Dialect>(
     Ok(active)
 }
 
-fn record_change(db: &impl Dialect, change: &ProductChange) -> Result<(), StoreError> {
+fn record_change(db: &impl Dialect, change: &ProductChange) -> Stored {
     if change.kind == ChangeKind::Created {
         return Err(StoreError::Internal(
             "a creation is the product row itself, not a recorded change".into(),
         ));
     }
-    let context = Context::WriteForProduct(change.product_id.as_str());
-    db.execute(context, &CHANGE_INSERT.sql(1), &change_args(change))
+    let cx = Context::WriteForProduct(change.product_id.as_str());
+    db.execute(cx, &CHANGE_INSERT.sql(1), &change_args(change))
         .map(drop)
 }
 
 impl<D: Dialect> SqlStore<D> {
     /// Whether any product is archived: one probe of an index.
-    fn any_archived(&self) -> Result<bool, StoreError> {
+    fn any_archived(&self) -> Stored<bool> {
         let sql = "SELECT EXISTS (SELECT 1 FROM products WHERE archived_at IS NOT NULL)";
         Ok(first(&self.db, Context::Read, sql, &[], |r| r.integer(0))? == Some(1))
     }
@@ -113,8 +113,8 @@ impl<D: Dialect> SqlStore<D> {
         owner: Option<(&str, &str)>,
         active_at: Option<Instant>,
         (limit, offset): (u32, u64),
-        decode: fn(&dyn Columns, usize) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
+        decode: fn(&dyn Columns, usize) -> Stored<T>,
+    ) -> Stored<Vec<T>> {
         let mut conditions = vec!["1 = 1".to_owned()];
         let mut args: Vec<Arg> = Vec::new();
         if let Some((column, value)) = owner {
@@ -133,23 +133,19 @@ impl<D: Dialect> SqlStore<D> {
         all(&self.db, Context::Read, &sql, &args, |r| decode(r, 0))
     }
 
-    fn coupon_by_code(
-        &self,
-        context: Context<'_>,
-        code: &CouponCode,
-    ) -> Result<Option<Coupon>, StoreError> {
+    fn coupon_by_code(&self, cx: Context, code: &CouponCode) -> Stored<Option<Coupon>> {
         let sql = format!(
             "SELECT {} FROM coupons WHERE code_key = ?",
             coupon_columns("coupons")
         );
-        first(&self.db, context, &sql, &[code.key().into()], |r| {
+        first(&self.db, cx, &sql, &[code.key().into()], |r| {
             decode::coupon(r, 0)
         })
     }
 }
 
 impl<D: Dialect> ProductStore for SqlStore<D> {
-    fn create_product(&self, product: &Product, opening: &StockEvent) -> Result<(), StoreError> {
+    fn create_product(&self, product: &Product, opening: &StockEvent) -> Stored {
         self.write(Context::Write, |db| {
             let position = db.next_position()?;
             let args = product_args(position, product);
@@ -160,21 +156,16 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
         })
     }
 
-    fn update_product(
-        &self,
-        before: &Product,
-        after: &Product,
-        change: &ProductChange,
-    ) -> Result<(), StoreError> {
+    fn update_product(&self, before: &Product, after: &Product, change: &ProductChange) -> Stored {
         let id = &before.id;
-        let context = Context::WriteForProduct(id.as_str());
-        self.write(context, |db| {
+        let cx = Context::WriteForProduct(id.as_str());
+        self.write(cx, |db| {
             let sql = format!(
                 "SELECT seq, name, description, price_cents, archived_at IS NOT NULL
                    FROM products WHERE id = ?{}",
                 D::lock(Lock::Update)
             );
-            let current = first(db, context, &sql, &[id.as_str().into()], |r| {
+            let current = first(db, cx, &sql, &[id.as_str().into()], |r| {
                 Ok((
                     r.integer(0)?,
                     r.text(1)?,
@@ -198,7 +189,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
                 )));
             }
             db.execute(
-                context,
+                cx,
                 "UPDATE products
                     SET name = ?, name_folded = ?, description = ?, price_cents = ?, updated_at = ?
                   WHERE id = ?",
@@ -218,7 +209,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
         })
     }
 
-    fn set_archived(&self, change: &ProductChange) -> Result<bool, StoreError> {
+    fn set_archived(&self, change: &ProductChange) -> Stored<bool> {
         let archive = match change.kind {
             ChangeKind::Archived => true,
             ChangeKind::Unarchived => false,
@@ -251,7 +242,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
         })
     }
 
-    fn product_changes(&self, id: &ProductId) -> Result<Vec<ProductChange>, StoreError> {
+    fn product_changes(&self, id: &ProductId) -> Stored<Vec<ProductChange>> {
         let sql = format!(
             "SELECT {CHANGE_COLUMNS} FROM product_changes WHERE product_id = ? ORDER BY seq"
         );
@@ -262,13 +253,9 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
 
     /// A page's positions are chosen first, so the stock, price and
     /// discount lookups run only for the rows shown.
-    fn list_products(
-        &self,
-        query: &ProductQuery,
-        at: Instant,
-    ) -> Result<Vec<ProductListing>, StoreError> {
+    fn list_products(&self, query: &ProductQuery, at: Instant) -> Stored<Vec<ProductListing>> {
         let plan = PagePlan::of(query, || self.any_archived())?;
-        let read = |db: &D| -> Result<Vec<_>, StoreError> {
+        let read = |db: &D| -> Stored<Vec<_>> {
             let Some((page, page_args)) = db.page(&plan, query.limit)? else {
                 return Ok(Vec::new());
             };
@@ -298,7 +285,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
         include_archived: bool,
         at: Instant,
         sink: &mut dyn FnMut(ProductListing) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
+    ) -> Stored {
         let sql = listing(
             &format!("products p{}", D::BY_POSITION),
             "? OR p.archived_at IS NULL",
@@ -323,7 +310,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
         id: &ProductId,
         customer: Option<&CustomerId>,
         at: Instant,
-    ) -> Result<Option<ProductDetails>, StoreError> {
+    ) -> Stored<Option<ProductDetails>> {
         // One statement, so one round trip and one consistent read.
         let mut args: Vec<Arg> = vec![at.into(); 6];
         args.push(customer.map(CustomerId::as_str).into());
@@ -343,7 +330,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
 }
 
 impl<D: Dialect> LedgerStore for SqlStore<D> {
-    fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
+    fn latest_stock_event(&self, id: &ProductId) -> Stored<Option<StockEvent>> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ? ORDER BY version DESC LIMIT 1"
         );
@@ -360,21 +347,21 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
     /// table's AUTO-INC lock for its whole run, so an append waiting behind
     /// a stock import's row locks would stall that import's own inserts
     /// until the lock timeout (error 1467).
-    fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
+    fn append_stock_event(&self, event: &StockEvent) -> Stored {
         let id = &event.product_id;
-        let context = Context::AppendEvent(id.as_str());
-        self.write(context, |db| {
-            match product_state(db, context, id, D::lock(Lock::Share))? {
+        let cx = Context::AppendEvent(id.as_str());
+        self.write(cx, |db| {
+            match product_state(db, cx, id, D::lock(Lock::Share))? {
                 Locked::Missing => Err(StoreError::ProductNotFound(id.to_string())),
                 Locked::Archived => Err(StoreError::ProductArchived(id.to_string())),
                 Locked::Writable => db
-                    .execute(context, &EVENT_INSERT.sql(1), &event_args(event))
+                    .execute(cx, &EVENT_INSERT.sql(1), &event_args(event))
                     .map(drop),
             }
         })
     }
 
-    fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
+    fn stock_history(&self, id: &ProductId) -> Stored<Option<Vec<StockEvent>>> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM stock_events WHERE product_id = ? ORDER BY version"
         );
@@ -391,7 +378,7 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         &self,
         product: Option<&ProductId>,
         sink: &mut dyn FnMut(LedgerScan) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
+    ) -> Stored {
         let args: Vec<Arg> = product.map(|id| id.as_str().into()).into_iter().collect();
         let (events, orphans) = match product {
             None => (
@@ -431,7 +418,7 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
 
     /// A page of the movement log: the store-wide log in `seq` order (the
     /// primary key), one product's in version order (its unique index).
-    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+    fn stock_log(&self, query: &LogQuery) -> Stored<Vec<LoggedEvent>> {
         let since: Arg = query.since.into();
         let mut args = vec![query.after.into(), since.clone(), since];
         let sql = match &query.product {
@@ -462,8 +449,8 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
     /// rolled back (a unit of work is rolled back by its caller).
     fn change_stock(
         &self,
-        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
-    ) -> Result<bool, StoreError> {
+        work: &mut dyn FnMut(&mut dyn StockBatch) -> Stored<bool>,
+    ) -> Stored<bool> {
         self.db.before_bulk()?;
         let written = self.attempt(Context::Write, |db| {
             let mut batch = SqlBatch::new(db);
@@ -481,14 +468,14 @@ impl<D: Dialect> DiscountStore for SqlStore<D> {
     /// Locking the product row makes concurrent `discount set` for one
     /// product take turns instead of colliding on the one-active index,
     /// and tells a missing or archived product apart directly.
-    fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
+    fn replace_discount(&self, discount: &Discount) -> Stored<Option<DiscountId>> {
         let product_id = &discount.product_id;
-        let context = Context::WriteForProduct(product_id.as_str());
-        self.write(context, |db| {
+        let cx = Context::WriteForProduct(product_id.as_str());
+        self.write(cx, |db| {
             lock_writable(db, product_id)?;
             let replaced =
                 deactivate_active(db, product_id, discount.created_at, discount.actor.as_ref())?;
-            db.execute(context, &DISCOUNT_INSERT.sql(1), &discount_args(discount))?;
+            db.execute(cx, &DISCOUNT_INSERT.sql(1), &discount_args(discount))?;
             Ok(replaced)
         })
     }
@@ -498,14 +485,14 @@ impl<D: Dialect> DiscountStore for SqlStore<D> {
         product_id: &ProductId,
         at: Instant,
         actor: Option<&Actor>,
-    ) -> Result<Option<DiscountId>, StoreError> {
+    ) -> Stored<Option<DiscountId>> {
         self.write(Context::WriteForProduct(product_id.as_str()), |db| {
             lock_writable(db, product_id)?;
             deactivate_active(db, product_id, at, actor)
         })
     }
 
-    fn list_discounts(&self, query: &DiscountQuery) -> Result<Vec<Discount>, StoreError> {
+    fn list_discounts(&self, query: &DiscountQuery) -> Stored<Vec<Discount>> {
         self.read_page(
             &format!("SELECT {} FROM discounts", discount_columns("discounts")),
             query
@@ -520,10 +507,10 @@ impl<D: Dialect> DiscountStore for SqlStore<D> {
 }
 
 impl<D: Dialect> CouponStore for SqlStore<D> {
-    fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
-        let context = Context::CreateCoupon(coupon.code.as_str());
-        self.single(context, |db| {
-            db.execute(context, &COUPON_INSERT.sql(1), &coupon_args(coupon))
+    fn create_coupon(&self, coupon: &Coupon) -> Stored {
+        let cx = Context::CreateCoupon(coupon.code.as_str());
+        self.single(cx, |db| {
+            db.execute(cx, &COUPON_INSERT.sql(1), &coupon_args(coupon))
                 .map(drop)
         })
     }
@@ -533,7 +520,7 @@ impl<D: Dialect> CouponStore for SqlStore<D> {
         code: &CouponCode,
         at: Instant,
         actor: Option<&Actor>,
-    ) -> Result<Option<Coupon>, StoreError> {
+    ) -> Stored<Option<Coupon>> {
         self.write(Context::Write, |db| {
             db.execute(
                 Context::Write,
@@ -549,7 +536,7 @@ impl<D: Dialect> CouponStore for SqlStore<D> {
         })
     }
 
-    fn list_coupons(&self, query: &CouponQuery) -> Result<Vec<Coupon>, StoreError> {
+    fn list_coupons(&self, query: &CouponQuery) -> Stored<Vec<Coupon>> {
         self.read_page(
             &format!("SELECT {} FROM coupons", coupon_columns("coupons")),
             query.user_id.as_ref().map(|u| ("user_id", u.as_str())),
@@ -559,7 +546,7 @@ impl<D: Dialect> CouponStore for SqlStore<D> {
         )
     }
 
-    fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+    fn coupon(&self, code: &CouponCode) -> Stored<Option<Coupon>> {
         self.coupon_by_code(Context::Read, code)
     }
 }
@@ -570,7 +557,7 @@ impl<D: Dialect> ImportStore for SqlStore<D> {
     fn import(
         &self,
         items: &mut dyn Iterator<Item = Result<ImportItem, ImportAborted>>,
-    ) -> Result<Option<ImportCounts>, StoreError> {
+    ) -> Stored<Option<ImportCounts>> {
         self.db.before_bulk()?;
         self.attempt(Context::Write, |db| {
             let mut writer = BulkWriter::new(db)?;
@@ -584,10 +571,7 @@ impl<D: Dialect> ImportStore for SqlStore<D> {
 }
 
 impl<D: Dialect> RequestLog for SqlStore<D> {
-    fn recorded_request(
-        &self,
-        key: &IdempotencyKey,
-    ) -> Result<Option<RecordedRequest>, StoreError> {
+    fn recorded_request(&self, key: &IdempotencyKey) -> Stored<Option<RecordedRequest>> {
         let sql = "SELECT fingerprint, result FROM idempotency_keys WHERE idem_key = ?";
         first(&self.db, Context::Read, sql, &[key.as_str().into()], |r| {
             Ok(RecordedRequest {
@@ -605,7 +589,7 @@ impl<D: Dialect> RequestLog for SqlStore<D> {
         key: &IdempotencyKey,
         request: &RecordedRequest,
         at: Instant,
-    ) -> Result<(), StoreError> {
+    ) -> Stored {
         self.db.check_recordable(request.result.len())?;
         self.write(Context::Write, |db| {
             db.execute(
@@ -623,7 +607,7 @@ impl<D: Dialect> RequestLog for SqlStore<D> {
         })
     }
 
-    fn prune_requests(&self, before: Instant) -> Result<u64, StoreError> {
+    fn prune_requests(&self, before: Instant) -> Stored<u64> {
         self.write(Context::Write, |db| {
             db.execute(
                 Context::Write,

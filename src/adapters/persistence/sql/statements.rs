@@ -3,7 +3,10 @@
 //! take (it is a keyword in MySQL).
 
 use super::Arg;
-use crate::domain::{Actor, Coupon, Discount, Product, ProductChange, StockEvent};
+use crate::domain::{
+    Actor, Coupon, Deactivation, Discount, Instant, Percentage, Product, ProductChange, StockEvent,
+    Window,
+};
 
 /// The columns [`decode::product`](crate::adapters::persistence::decode::product) reads.
 pub const PRODUCT_COLUMNS: &str =
@@ -176,36 +179,56 @@ pub fn event_args(e: &StockEvent) -> [Arg<'_>; 8] {
     ]
 }
 
-pub fn discount_args(d: &Discount) -> [Arg<'_>; 10] {
+/// What discounts and coupons share, from the percentage on.
+fn terms<'a>(
+    percentage: Percentage,
+    window: &Window,
+    is_active: bool,
+    created_at: Instant,
+    by: &'a Option<Actor>,
+    deactivated: &'a Option<Deactivation>,
+) -> [Arg<'a>; 8] {
     [
-        d.id.as_str().into(),
-        d.product_id.as_str().into(),
-        d.percentage.basis_points().into(),
-        d.window.from().into(),
-        d.window.until().into(),
-        d.is_active.into(),
-        d.created_at.into(),
-        actor(&d.actor),
-        d.deactivated.as_ref().map(|x| x.at).into(),
-        d.deactivated.as_ref().map_or(Arg::Null, |x| actor(&x.by)),
+        percentage.basis_points().into(),
+        window.from().into(),
+        window.until().into(),
+        is_active.into(),
+        created_at.into(),
+        actor(by),
+        deactivated.as_ref().map(|x| x.at).into(),
+        deactivated.as_ref().map_or(Arg::Null, |x| actor(&x.by)),
     ]
 }
 
-pub fn coupon_args(c: &Coupon) -> [Arg<'_>; 12] {
-    [
+pub fn discount_args(d: &Discount) -> Vec<Arg<'_>> {
+    let head = [d.id.as_str().into(), d.product_id.as_str().into()];
+    let tail = terms(
+        d.percentage,
+        &d.window,
+        d.is_active,
+        d.created_at,
+        &d.actor,
+        &d.deactivated,
+    );
+    head.into_iter().chain(tail).collect()
+}
+
+pub fn coupon_args(c: &Coupon) -> Vec<Arg<'_>> {
+    let head = [
         c.id.as_str().into(),
         c.user_id.as_str().into(),
         c.code.as_str().into(),
         c.code.key().into(),
-        c.percentage.basis_points().into(),
-        c.window.from().into(),
-        c.window.until().into(),
-        c.is_active.into(),
-        c.created_at.into(),
-        actor(&c.actor),
-        c.deactivated.as_ref().map(|x| x.at).into(),
-        c.deactivated.as_ref().map_or(Arg::Null, |x| actor(&x.by)),
-    ]
+    ];
+    let tail = terms(
+        c.percentage,
+        &c.window,
+        c.is_active,
+        c.created_at,
+        &c.actor,
+        &c.deactivated,
+    );
+    head.into_iter().chain(tail).collect()
 }
 
 /// A recorded change; a creation is the product row itself.

@@ -53,7 +53,7 @@ impl SqlStore<Sqlite> {
     /// Opens the database at `path`, creating it (readable by its owner
     /// only) if it is missing and `create` allows. The folder must exist:
     /// milly creates only its own default one.
-    pub fn open(path: &Path, busy_timeout: Duration, create: bool) -> Result<Self, StoreError> {
+    pub fn open(path: &Path, busy_timeout: Duration, create: bool) -> Stored<Self> {
         create_private_file(path, create)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let location = path.display().to_string();
@@ -85,7 +85,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 /// Creates the file with mode 0600 before SQLite opens it, so the catalog is
 /// never readable by others, not even for a moment. `create` without
 /// `truncate` leaves an existing database untouched.
-fn create_private_file(path: &Path, create: bool) -> Result<(), StoreError> {
+fn create_private_file(path: &Path, create: bool) -> Stored {
     if path.exists() {
         return Ok(());
     }
@@ -161,7 +161,7 @@ impl Dialect for Sqlite {
     }
 
     /// The write transaction holds the database: no one else adds one.
-    fn next_position(&self) -> Result<i64, StoreError> {
+    fn next_position(&self) -> Stored<i64> {
         let sql = "SELECT COALESCE(MAX(seq), 0) + 1 FROM products";
         self.conn
             .prepare_cached(sql)
@@ -169,7 +169,7 @@ impl Dialect for Sqlite {
             .map_err(|e| map_err(e, Context::Write))
     }
 
-    fn index_name(&self, position: i64, folded: &str) -> Result<(), StoreError> {
+    fn index_name(&self, position: i64, folded: &str) -> Stored {
         let sql = "INSERT INTO products_name_search (rowid, name_folded) VALUES (?, ?)";
         self.execute(Context::Write, sql, &[position.into(), folded.into()])
             .map(drop)
@@ -177,7 +177,7 @@ impl Dialect for Sqlite {
 
     /// The trigram index holds the folded names (external content): the
     /// old entry is removed with its old text, the new one added.
-    fn reindex_name(&self, position: i64, old: &str, new: &str) -> Result<(), StoreError> {
+    fn reindex_name(&self, position: i64, old: &str, new: &str) -> Stored {
         let sql = "INSERT INTO products_name_search (products_name_search, rowid, name_folded)
                    VALUES ('delete', ?, ?)";
         self.execute(Context::Write, sql, &[position.into(), old.into()])?;
@@ -187,13 +187,13 @@ impl Dialect for Sqlite {
     /// Names are indexed in one pass at the end.
     type ImportNames = ();
 
-    fn import_name(&self, (): &mut (), _: i64, _: &str) -> Result<(), StoreError> {
+    fn import_name(&self, (): &mut (), _: i64, _: &str) -> Stored {
         Ok(())
     }
 
     /// Products are numbered densely, so the new ones are exactly those
     /// from `first` on.
-    fn finish_import(&self, (): (), first: i64) -> Result<(), StoreError> {
+    fn finish_import(&self, (): (), first: i64) -> Stored {
         let sql = "INSERT INTO products_name_search (rowid, name_folded)
                    SELECT seq, name_folded FROM products WHERE seq >= ?";
         self.execute(Context::Write, sql, &[first.into()]).map(drop)
@@ -202,7 +202,7 @@ impl Dialect for Sqlite {
     /// A bulk write touches its products' ledgers and indexes in any order:
     /// a large page cache keeps what it has read in memory instead of
     /// reading (or spilling) the same pages again for every row.
-    fn before_bulk(&self) -> Result<(), StoreError> {
+    fn before_bulk(&self) -> Stored {
         self.conn
             .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
             .map_err(|e| map_err(e, Context::Write))
@@ -214,7 +214,7 @@ impl Dialect for Sqlite {
     /// position order, so a common term stops after one page; a shorter one
     /// has no trigram to look up and scans the names in position order
     /// until the page is full.
-    fn page<'q>(&self, plan: &PagePlan<'q>, limit: u32) -> Result<PageQuery<'q>, StoreError> {
+    fn page<'q>(&self, plan: &PagePlan<'q>, limit: u32) -> Stored<PageQuery<'q>> {
         let all = Arg::from(plan.include_archived);
         let page = [limit.into(), plan.skip.into()];
         let (sql, mut args): (&str, Vec<Arg>) = match plan.term {
@@ -240,14 +240,14 @@ impl Dialect for Sqlite {
 }
 
 impl SchemaStore for SqlStore<Sqlite> {
-    fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+    fn migrate(&self) -> Stored<Vec<i64>> {
         if self.dry_run {
             return schema::pending(&self.db.conn);
         }
         schema::migrate(&self.db.conn)
     }
 
-    fn status(&self) -> Result<StoreStatus, StoreError> {
+    fn status(&self) -> Stored<StoreStatus> {
         schema::status(&self.db.conn, format!("sqlite:{}", self.db.path.display()))
     }
 }

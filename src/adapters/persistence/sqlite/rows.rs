@@ -31,10 +31,6 @@ impl Columns for SqliteRow<'_, '_> {
             .map_err(|e| self.unreadable(i, &e))
     }
 
-    fn optional_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        self.get(i)
-    }
-
     fn integer(&self, i: usize) -> Result<i64, StoreError> {
         self.get(i)
     }
