@@ -241,7 +241,7 @@ pub fn coupon(r: &dyn Columns, i: usize) -> Result<Coupon, StoreError> {
 /// A listing row, as both adapters select it: the product's columns, its
 /// stock, the qualifying discount's columns (NULL when none), the position,
 /// the price in force, then the discount's `seq` (NULL when none), which
-/// [`first_per_product_into`] chooses by.
+/// [`FirstPerProduct`] chooses by.
 pub fn listing_row(r: &dyn Columns) -> Result<(ProductListing, Option<i64>), StoreError> {
     const STOCK: usize = PRODUCT_WIDTH;
     const SEQ: usize = STOCK + 1 + DISCOUNT_WIDTH;

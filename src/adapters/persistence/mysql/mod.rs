@@ -219,6 +219,8 @@ impl Dialect for Mysql {
     /// A generated column, NULL unless the discount is active, under a
     /// unique index: the one active discount per product.
     const ACTIVE_DISCOUNT: &'static str = "active_product_id = ?";
+    const TABLES: &'static str =
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()";
     /// A round trip per few hundred rows instead of per row, while a
     /// statement (at most 500 descriptions of 2,000 characters) stays far
     /// below the server's max_allowed_packet.
@@ -375,8 +377,8 @@ impl SchemaStore for SqlStore<Mysql> {
     }
 
     fn status(&self) -> Stored<StoreStatus> {
-        let db = &self.db;
-        schema::status(&mut db.conn.borrow_mut(), db.location.clone(), &db.secrets)
+        let location = self.db.location.clone();
+        self.status_of(("mysql", location), schema::MIGRATIONS, None)
     }
 
     fn tls_version(&self) -> Stored<Option<String>> {

@@ -28,19 +28,16 @@
 use std::time::{Duration, Instant as Clock};
 
 use ::mysql::prelude::Queryable;
-use ::mysql::{Conn, Row};
+use ::mysql::Conn;
 use rand::Rng;
 
 use super::errors::{is_missing_table, map_err, refused_with, Context, Secrets};
-use super::rows::{self, MysqlRow};
-use crate::adapters::persistence::decode::Columns;
+use super::rows;
 use crate::adapters::persistence::migrations::{self, latest_version, Migration};
-use crate::app::ports::{StoreError, StoreStatus};
+use crate::app::ports::StoreError;
 use crate::domain::Instant;
 
 pub const MIGRATIONS: &[Migration] = migrations::MYSQL;
-
-const TABLES: [&str; 4] = ["products", "stock_events", "discounts", "coupons"];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS milly_migrations (
     version    BIGINT       NOT NULL PRIMARY KEY,
@@ -271,48 +268,4 @@ fn record(conn: &mut Conn, m: &Migration, now: &::mysql::Value) -> ::mysql::Resu
             other => return other,
         }
     }
-}
-
-pub fn status(
-    conn: &mut Conn,
-    location: String,
-    secrets: &Secrets,
-) -> Result<StoreStatus, StoreError> {
-    let db = |e| map_err(e, Context::Read, secrets);
-    let ledger: Vec<Row> =
-        match conn.query("SELECT version, applied_at FROM milly_migrations ORDER BY version") {
-            Ok(rows) => rows,
-            Err(e) if is_missing_table(&e) => Vec::new(),
-            Err(e) => return Err(db(e)),
-        };
-    let mut applied: Vec<(i64, Instant)> = Vec::with_capacity(ledger.len());
-    for row in &ledger {
-        let version = row
-            .get_opt::<i64, usize>(0)
-            .and_then(Result::ok)
-            .ok_or_else(|| StoreError::Internal("unreadable milly_migrations.version".into()))?;
-        applied.push((version, MysqlRow(row).instant(1)?));
-    }
-    let migrations = migrations::states(MIGRATIONS, &applied);
-    let mut counts = [0i64; TABLES.len()];
-    for (count, table) in counts.iter_mut().zip(TABLES) {
-        // A table a pending migration has yet to create holds no rows.
-        *count = match conn.query_first::<i64, _>(format!("SELECT COUNT(*) FROM {table}")) {
-            Ok(n) => n.unwrap_or(0),
-            Err(e) if is_missing_table(&e) => 0,
-            Err(e) => return Err(db(e)),
-        };
-    }
-    let [products, stock_events, discounts, coupons] = counts;
-    Ok(StoreStatus {
-        backend: "mysql",
-        location,
-        schema_version: applied.iter().map(|(v, _)| *v).max().unwrap_or(0),
-        supported_version: latest_version(MIGRATIONS),
-        migrations,
-        products,
-        stock_events,
-        discounts,
-        coupons,
-    })
 }

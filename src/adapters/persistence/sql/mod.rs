@@ -126,6 +126,8 @@ pub trait Dialect {
     /// A condition on `discounts` that binds a product id once: its active
     /// discount.
     const ACTIVE_DISCOUNT: &'static str;
+    /// The names of the database's tables.
+    const TABLES: &'static str;
     /// Written after `products p` where a read must go in position order.
     const BY_POSITION: &'static str = "";
     /// Rows per multi-row INSERT in bulk writes. One prepared row at a time

@@ -13,12 +13,13 @@ use super::statements::*;
 use super::{all, first, Arg, Context, Dialect, Lock, SqlStore, Stored};
 use crate::adapters::persistence::decode::{self, Columns};
 use crate::adapters::persistence::import;
+use crate::adapters::persistence::migrations::{self, Migration};
 use crate::adapters::persistence::paging::PagePlan;
 use crate::app::ports::{
     CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
     ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
     ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, StockBatch,
-    StoreError,
+    StoreError, StoreStatus,
 };
 use crate::domain::{
     Actor, ChangeKind, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey,
@@ -140,6 +141,50 @@ impl<D: Dialect> SqlStore<D> {
         );
         first(&self.db, cx, &sql, &[code.key().into()], |r| {
             decode::coupon(r, 0)
+        })
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// `db status`: what `migrations` says is applied, and the rows of the
+    /// main tables (none in a table a pending migration has yet to create).
+    /// `schema_version` is the newest applied one unless the backend keeps
+    /// its own.
+    pub(in crate::adapters::persistence) fn status_of(
+        &self,
+        (backend, location): (&'static str, String),
+        migrations: &[Migration],
+        schema_version: Option<i64>,
+    ) -> Stored<StoreStatus> {
+        let db = &self.db;
+        let tables = all(db, Context::Read, D::TABLES, &[], |r| r.text(0))?;
+        let has = |table: &str| tables.iter().any(|t| t == table);
+        let mut applied = Vec::new();
+        if has("milly_migrations") {
+            let sql = "SELECT version, applied_at FROM milly_migrations ORDER BY version";
+            let rows = all(db, Context::Read, sql, &[], |r| {
+                Ok((r.integer(0)?, r.instant(1).ok()))
+            })?;
+            applied.extend(rows.into_iter().filter_map(|(v, at)| Some((v, at?))));
+        }
+        let count = |table: &str| -> Stored<i64> {
+            if !has(table) {
+                return Ok(0);
+            }
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            Ok(first(db, Context::Read, &sql, &[], |r| r.integer(0))?.unwrap_or(0))
+        };
+        let newest = applied.iter().map(|(v, _)| *v).max().unwrap_or(0);
+        Ok(StoreStatus {
+            backend,
+            location,
+            schema_version: schema_version.unwrap_or(newest),
+            supported_version: migrations::latest_version(migrations),
+            migrations: migrations::states(migrations, &applied),
+            products: count("products")?,
+            stock_events: count("stock_events")?,
+            discounts: count("discounts")?,
+            coupons: count("coupons")?,
         })
     }
 }

@@ -114,38 +114,31 @@ pub fn details() -> String {
 
 /// An INSERT whose values come from the `*_args` functions below, for one
 /// row or many: one multi-row INSERT is one round trip.
-pub struct Insert {
-    head: &'static str,
-    columns: usize,
-}
+/// The table and its columns.
+pub struct Insert(&'static str, &'static str);
 
 impl Insert {
     pub fn sql(&self, rows: usize) -> String {
-        let row = format!("({})", vec!["?"; self.columns].join(", "));
-        format!("{} VALUES {}", self.head, vec![row; rows].join(", "))
+        let Insert(table, columns) = self;
+        let row = format!("({})", markers(columns.split(", ").count()));
+        format!(
+            "INSERT INTO {table} ({columns}) VALUES {}",
+            vec![row; rows].join(", ")
+        )
     }
 }
 
-pub const PRODUCT_INSERT: Insert = Insert {
-    head: "INSERT INTO products (seq, id, name, name_folded, description, price_cents, created_at, updated_at, archived_at, actor)",
-    columns: 10,
-};
-pub const EVENT_INSERT: Insert = Insert {
-    head: "INSERT INTO stock_events (id, product_id, `change`, total_after_change, version, reason, created_at, actor)",
-    columns: 8,
-};
-pub const DISCOUNT_INSERT: Insert = Insert {
-    head: "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at, actor, deactivated_at, deactivated_by)",
-    columns: 10,
-};
-pub const COUPON_INSERT: Insert = Insert {
-    head: "INSERT INTO coupons (id, user_id, code, code_key, percentage_bp, valid_from, valid_to, is_active, created_at, actor, deactivated_at, deactivated_by)",
-    columns: 12,
-};
-pub const CHANGE_INSERT: Insert = Insert {
-    head: "INSERT INTO product_changes (product_id, kind, changed_at, actor, old_name, new_name, old_description, new_description, old_price_cents, new_price_cents)",
-    columns: 10,
-};
+const PRODUCT_FIELDS: &str = "seq, id, name, name_folded, description, price_cents, created_at, \
+     updated_at, archived_at, actor";
+
+const COUPON_INSERT_FIELDS: &str = "id, user_id, code, code_key, percentage_bp, valid_from, \
+     valid_to, is_active, created_at, actor, deactivated_at, deactivated_by";
+
+pub const PRODUCT_INSERT: Insert = Insert("products", PRODUCT_FIELDS);
+pub const EVENT_INSERT: Insert = Insert("stock_events", EVENT_COLUMNS);
+pub const DISCOUNT_INSERT: Insert = Insert("discounts", DISCOUNT_FIELDS);
+pub const COUPON_INSERT: Insert = Insert("coupons", COUPON_INSERT_FIELDS);
+pub const CHANGE_INSERT: Insert = Insert("product_changes", CHANGE_COLUMNS);
 
 fn actor(actor: &Option<Actor>) -> Arg<'_> {
     actor.as_ref().map(Actor::as_str).into()

@@ -123,6 +123,7 @@ impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const BEGIN_SNAPSHOT: &'static str = "BEGIN";
     const ACTIVE_DISCOUNT: &'static str = "product_id = ? AND is_active = 1";
+    const TABLES: &'static str = "SELECT name FROM sqlite_master WHERE type = 'table'";
 
     fn execute(&self, cx: Context, sql: &str, args: &[Arg]) -> Stored<u64> {
         self.conn
@@ -248,7 +249,9 @@ impl SchemaStore for SqlStore<Sqlite> {
     }
 
     fn status(&self) -> Stored<StoreStatus> {
-        schema::status(&self.db.conn, format!("sqlite:{}", self.db.path.display()))
+        let location = format!("sqlite:{}", self.db.path.display());
+        let version = schema::user_version(&self.db.conn).map_err(|e| map_err(e, Context::Read))?;
+        self.status_of(("sqlite", location), schema::MIGRATIONS, Some(version))
     }
 }
 

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::errors::{map_err, Context};
 use crate::adapters::persistence::migrations::{self, latest_version, Migration};
-use crate::app::ports::{StoreError, StoreStatus};
+use crate::app::ports::StoreError;
 use crate::domain::Instant;
 
 pub const MIGRATIONS: &[Migration] = migrations::SQLITE;
@@ -27,7 +27,7 @@ const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS milly_migrations (
     applied_at TEXT NOT NULL
 )";
 
-fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+pub fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
 
@@ -131,63 +131,23 @@ fn recorded(conn: &Connection) -> rusqlite::Result<Vec<(i64, String)>> {
     rows.collect()
 }
 
-pub fn status(conn: &Connection, location: String) -> Result<StoreStatus, StoreError> {
-    let db = |e| map_err(e, Context::Read);
-    let schema_version = user_version(conn).map_err(db)?;
-    let has_ledger: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'milly_migrations'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db)?;
-    let mut applied: Vec<(i64, String)> = Vec::new();
-    if has_ledger.is_some() {
-        let mut stmt = conn
-            .prepare("SELECT version, applied_at FROM milly_migrations ORDER BY version")
-            .map_err(db)?;
-        applied = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(db)?;
-    }
-    let applied: Vec<(i64, Instant)> = applied
-        .into_iter()
-        .filter_map(|(v, at)| Instant::from_stored(&at).ok().map(|at| (v, at)))
-        .collect();
-    let migrations = migrations::states(MIGRATIONS, &applied);
-    let count = |table: &str| -> Result<i64, StoreError> {
-        if schema_version == 0 {
-            return Ok(0);
-        }
-        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .map_err(db)
-    };
-    Ok(StoreStatus {
-        backend: "sqlite",
-        location,
-        schema_version,
-        supported_version: latest_version(MIGRATIONS),
-        migrations,
-        products: count("products")?,
-        stock_events: count("stock_events")?,
-        discounts: count("discounts")?,
-        coupons: count("coupons")?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
     fn every_migration_applies_to_an_empty_database() {
-        let conn = Connection::open_in_memory().unwrap();
+        use crate::app::ports::SchemaStore;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("migrations.db");
+        let store = super::super::SqliteStore::open(&path, Duration::from_secs(5), true).unwrap();
+        let conn = &store.db.conn;
         let all: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
-        assert_eq!(migrate(&conn).unwrap(), all);
-        assert_eq!(migrate(&conn).unwrap(), Vec::<i64>::new());
-        let status = status(&conn, "sqlite::memory:".into()).unwrap();
+        assert_eq!(migrate(conn).unwrap(), all);
+        assert_eq!(migrate(conn).unwrap(), Vec::<i64>::new());
+        let status = store.status().unwrap();
         assert_eq!(status.schema_version, latest_version(MIGRATIONS));
         assert!(status.migrations.iter().all(|m| m.applied_at.is_some()));
     }
