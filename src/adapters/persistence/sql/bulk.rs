@@ -148,9 +148,11 @@ impl<'d, D: Dialect> SqlBatch<'d, D> {
 
     /// Writes the held-back appends in one statement.
     pub fn flush(&mut self) -> Stored {
+        // Appended one at a time, an event is refused as an append to its
+        // product's ledger; a batch's refusal names no one product.
         let cx = match self.pending.as_slice() {
             [] => return Ok(()),
-            [one] => Context::AppendEvent(one.product_id.as_str()),
+            [one] if D::BATCH_ROWS == 1 => Context::AppendEvent(one.product_id.as_str()),
             _ => Context::Write,
         };
         if self.sql.0 != self.pending.len() {

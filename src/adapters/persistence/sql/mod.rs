@@ -116,7 +116,7 @@ pub enum Lock {
 
 /// What differs between the SQL backends: their drivers, and the few
 /// statements their engines need in their own words. Every method maps its
-/// driver's errors in the cx `cx`, so no driver error leaves the
+/// driver's errors in the context `cx`, so no driver error leaves the
 /// backend.
 pub trait Dialect {
     /// Opens a write transaction.
@@ -279,7 +279,7 @@ impl<D: Dialect> UnitOfWork for SqlStore<D> {
         self.unit.run(
             || self.db.batch(Context::BeginUnit, D::BEGIN_WRITE),
             // A lost connection while committing leaves the outcome unknown
-            // (a write cx says so); while rolling back, nothing was
+            // (a write context says so); while rolling back, nothing was
             // written.
             |commit| {
                 let cx = if commit {
