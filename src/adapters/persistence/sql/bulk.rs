@@ -133,35 +133,18 @@ impl<D: Dialect> ImportWriter for BulkWriter<'_, D> {
 /// in id order, a chunk at a time, and appends go out in multi-row INSERTs.
 pub struct SqlBatch<'d, D> {
     db: &'d D,
-    pending: Vec<StockEvent>,
-    sql: (usize, String),
+    events: Pending,
 }
 
 impl<'d, D: Dialect> SqlBatch<'d, D> {
     pub fn new(db: &'d D) -> Self {
-        SqlBatch {
-            db,
-            pending: Vec::new(),
-            sql: (0, String::new()),
-        }
+        let events = Pending::new(&EVENT_INSERT);
+        SqlBatch { db, events }
     }
 
     /// Writes the held-back appends in one statement.
     pub fn flush(&mut self) -> Stored {
-        // Appended one at a time, an event is refused as an append to its
-        // product's ledger; a batch's refusal names no one product.
-        let cx = match self.pending.as_slice() {
-            [] => return Ok(()),
-            [one] if D::BATCH_ROWS == 1 => Context::AppendEvent(one.product_id.as_str()),
-            _ => Context::Write,
-        };
-        if self.sql.0 != self.pending.len() {
-            self.sql = (self.pending.len(), EVENT_INSERT.sql(self.pending.len()));
-        }
-        let args: Vec<Arg> = self.pending.iter().flat_map(event_args).collect();
-        self.db.execute(cx, &self.sql.1, &args)?;
-        self.pending.clear();
-        Ok(())
+        self.events.flush(self.db, Context::Write)
     }
 }
 
@@ -214,10 +197,16 @@ impl<D: Dialect> StockBatch for SqlBatch<'_, D> {
     }
 
     fn append(&mut self, event: StockEvent) -> Stored {
-        self.pending.push(event);
-        if self.pending.len() >= D::BATCH_ROWS {
-            self.flush()?;
+        self.events.add(event_args(&event));
+        if self.events.rows < D::BATCH_ROWS {
+            return Ok(());
         }
-        Ok(())
+        // Appended one at a time, an event is refused as an append to its
+        // product's ledger; a batch's refusal names no one product.
+        let cx = match D::BATCH_ROWS {
+            1 => Context::AppendEvent(event.product_id.as_str()),
+            _ => Context::Write,
+        };
+        self.events.flush(self.db, cx)
     }
 }
