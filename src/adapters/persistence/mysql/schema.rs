@@ -34,6 +34,7 @@ use rand::Rng;
 use super::errors::{is_missing_table, map_err, refused_with, Context, Secrets};
 use super::rows;
 use crate::adapters::persistence::migrations::{self, latest_version, Migration};
+use crate::adapters::persistence::sql::{RECORDED_MIGRATIONS, RECORD_MIGRATION};
 use crate::app::ports::StoreError;
 use crate::domain::Instant;
 
@@ -231,9 +232,7 @@ fn apply_pending(
     secrets: &Secrets,
 ) -> Result<Vec<i64>, StoreError> {
     let db = |e| map_err(e, Context::Migrate, secrets);
-    let recorded: Vec<(i64, String)> = conn
-        .query("SELECT version, checksum FROM milly_migrations ORDER BY version")
-        .map_err(db)?;
+    let recorded: Vec<(i64, String)> = conn.query(RECORDED_MIGRATIONS).map_err(db)?;
     let pending = migrations::pending(MIGRATIONS, &recorded)?;
     if upgrade == Upgrade::FirstUseOnly && !pending.is_empty() && !recorded.is_empty() {
         let current = recorded.iter().map(|(v, _)| *v).max().unwrap_or(0);
@@ -259,7 +258,7 @@ fn record(conn: &mut Conn, m: &Migration, now: &::mysql::Value) -> ::mysql::Resu
     loop {
         tries += 1;
         match conn.exec_drop(
-            "INSERT INTO milly_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+            RECORD_MIGRATION,
             (m.version, m.name, m.checksum(), now.clone()),
         ) {
             Err(e) if tries < 10 && refused_with(&e) == Some(super::errors::code::DEADLOCK) => {

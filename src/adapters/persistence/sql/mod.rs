@@ -6,6 +6,8 @@ mod bulk;
 mod ports;
 mod statements;
 
+pub use statements::{RECORDED_MIGRATIONS, RECORD_MIGRATION};
+
 use std::borrow::Cow;
 use std::ops::ControlFlow;
 use std::time::Duration;

@@ -255,6 +255,14 @@ pub fn change_args(change: &ProductChange) -> [Arg<'_>; 10] {
     ]
 }
 
+/// Records an applied migration: version, name, checksum, when.
+pub const RECORD_MIGRATION: &str =
+    "INSERT INTO milly_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)";
+
+/// The applied migrations with their checksums, oldest first.
+pub const RECORDED_MIGRATIONS: &str =
+    "SELECT version, checksum FROM milly_migrations ORDER BY version";
+
 /// `n` markers, for an `IN (…)` list.
 pub fn markers(n: usize) -> String {
     vec!["?"; n].join(", ")

@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::errors::{map_err, Context};
 use crate::adapters::persistence::migrations::{self, latest_version, Migration};
+use crate::adapters::persistence::sql::{RECORDED_MIGRATIONS, RECORD_MIGRATION};
 use crate::app::ports::StoreError;
 use crate::domain::Instant;
 
@@ -94,7 +95,7 @@ pub fn pending(conn: &Connection) -> Result<Vec<i64>, StoreError> {
 
 fn record(conn: &Connection, m: &Migration, applied_at: &str) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO milly_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+        RECORD_MIGRATION,
         params![m.version, m.name, m.checksum(), applied_at],
     )
     .map(drop)
@@ -125,8 +126,7 @@ fn adopt_release_0_1(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 fn recorded(conn: &Connection) -> rusqlite::Result<Vec<(i64, String)>> {
-    let mut stmt =
-        conn.prepare("SELECT version, checksum FROM milly_migrations ORDER BY version")?;
+    let mut stmt = conn.prepare(RECORDED_MIGRATIONS)?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
