@@ -4,48 +4,13 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use super::import_rows::{CouponRow, ImportRow, OpenRows, ProductRow, RowSource};
 use super::{Catalog, MonotonicBits};
 use crate::app::error::{AppError, RowError};
 use crate::app::ports::{ImportAborted, ImportCounts, ImportItem, StoreError};
 use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
 use crate::domain::*;
-
-/// One product row as read from a file, before validation. Only `name` and
-/// `price` are required.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProductRow {
-    pub name: String,
-    pub price: String,
-    pub description: Option<String>,
-    pub stock: Option<String>,
-    /// Further ledger rows after the opening stock, e.g. `+5`, `-2`.
-    pub stock_changes: Vec<String>,
-    pub discount_percent: Option<String>,
-    pub discount_from: Option<String>,
-    pub discount_until: Option<String>,
-}
-
-/// One coupon row as read from a file, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CouponRow {
-    pub user: String,
-    pub percent: String,
-    pub valid_to: String,
-    pub valid_from: Option<String>,
-    pub code: Option<String>,
-}
-
-/// A row to import.
-pub enum ImportRow {
-    Product(ProductRow),
-    Coupon(CouponRow),
-    Stock(super::import_stock::StockRow),
-}
-
-/// A row source: the file's rows in order, each numbered by its line; a row
-/// that cannot even be read (bad JSON, wrong columns) is an error.
-pub type RowSource<'a> = dyn Iterator<Item = (u64, Result<ImportRow, RowError>)> + 'a;
 
 /// A row handed to the store: the line it came from and what it became, so
 /// that a script can map its input to the new ids.
@@ -56,11 +21,6 @@ pub struct ImportedRow {
     /// The coupon's code (given or generated); `None` for a product.
     pub code: Option<String>,
 }
-
-/// Where an import's rows come from: called once per attempt (counting
-/// from 1) for the whole input, or `None` when it cannot be read again
-/// (standard input already consumed).
-pub type OpenRows<'a> = dyn FnMut(u32) -> Result<Option<Box<RowSource<'static>>>, AppError> + 'a;
 
 impl Catalog<'_> {
     /// Imports rows in one transaction, applying the same rules as the
