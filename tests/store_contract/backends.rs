@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::mysql::prelude::Queryable;
-use milly::adapters::persistence::{self, DatabaseUrl, StoreSettings};
+use milly::adapters::persistence::{DatabaseUrl, StoreSettings};
 use milly::app::CatalogStore;
 use tempfile::TempDir;
 
@@ -139,14 +139,16 @@ pub fn open_url(url: &str, lock_timeout: Duration) -> Box<dyn CatalogStore> {
 
 /// [`open_url`], for a dry run (every write rolls back) or not.
 pub fn open_url_with(url: &str, lock_timeout: Duration, dry_run: bool) -> Box<dyn CatalogStore> {
-    let parsed = DatabaseUrl::parse(url).expect("test URL");
+    let parsed = DatabaseUrl::parse(url, milly::bootstrap::BACKENDS).expect("test URL");
     let settings = StoreSettings {
         lock_timeout,
         create_missing: true,
         connect_timeout: Duration::from_secs(5),
         dry_run,
     };
-    persistence::open(&parsed, &settings).unwrap_or_else(|e| panic!("open {url}: {e}"))
+    parsed
+        .open(&settings)
+        .unwrap_or_else(|e| panic!("open {url}: {e}"))
 }
 
 impl TestDb {

@@ -1,6 +1,6 @@
-//! The command-line adapter and composition root: parses arguments, opens
-//! the store the URL names, runs one use case, renders the result, and maps
-//! failures to exit codes.
+//! The command-line adapter: parses arguments, opens the store the URL
+//! names (among the backends the composition root hands it), runs one use
+//! case, renders the result, and maps failures to exit codes.
 
 mod args;
 mod coupon;
@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-use crate::adapters::persistence::{self, DatabaseUrl, StoreSettings};
+use crate::adapters::persistence::{Backend, DatabaseUrl, StoreSettings};
 use crate::app::usecases::{Keyed, Once};
 use crate::app::{AppError, Catalog, Clock, RetryPolicy};
 use crate::domain::{Actor, IdempotencyKey, Instant};
@@ -48,9 +48,18 @@ impl Clock for SystemClock {
     }
 }
 
+/// The databases the command line can open, as the composition root wires
+/// them.
+pub struct Backends {
+    /// Asked in order which one a `--database-url` names.
+    pub all: &'static [&'static dyn Backend],
+    /// The URL of the default database file (no `--database-url`).
+    pub default_file: fn(PathBuf) -> DatabaseUrl,
+}
+
 /// Entry point used by `main`: never panics on bad input, never calls
 /// `process::exit`, returns the documented exit code.
-pub fn main() -> ExitCode {
+pub fn main(backends: &Backends) -> ExitCode {
     // `milly --version` is how scripts probe for milly: answer it before
     // building the whole command-line parser.
     let mut args = std::env::args_os().skip(1);
@@ -61,7 +70,8 @@ pub fn main() -> ExitCode {
         }
     }
     quiet_panics();
-    match std::panic::catch_unwind(parse_and_run) {
+    // Nothing is used after a panic but the exit code.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_and_run(backends))) {
         Ok(code) => code,
         Err(_) => ExitCode::from(exit::INTERNAL),
     }
@@ -80,7 +90,7 @@ fn quiet_panics() {
     }));
 }
 
-fn parse_and_run() -> ExitCode {
+fn parse_and_run(backends: &Backends) -> ExitCode {
     // The plain definition parses as the polished one does, and costs less
     // to build on every start; help and errors come from the polished one,
     // which people read.
@@ -99,7 +109,7 @@ fn parse_and_run() -> ExitCode {
         }
     };
     let format = cli.global.format();
-    match run(cli) {
+    match run(cli, backends) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(failure) => {
             error::report(&failure, format.is_json());
@@ -108,25 +118,29 @@ fn parse_and_run() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
+fn run(cli: Cli, backends: &Backends) -> Result<(), Failure> {
     let global = cli.global;
     let format = global.format();
     let output = match cli.command {
         Command::Completions { shell } => Output::Raw(completion_script(shell)),
         Command::Man { command } => Output::Raw(help::man_page(&command).map_err(Failure::usage)?),
-        command => with_catalog(&global, command)?,
+        command => with_catalog(&global, command, backends)?,
     };
     let text = output::render(&output, format).map_err(Failure::internal)?;
     output::write_stdout(&text)
         .map_err(|e| Failure::internal(format!("cannot write the output: {e}")))
 }
 
-fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure> {
+fn with_catalog(
+    global: &GlobalOpts,
+    command: Command,
+    backends: &Backends,
+) -> Result<Output, Failure> {
     let key = match &global.idempotency_key {
         Some(raw) => Some(IdempotencyKey::parse("--idempotency-key", raw).map_err(AppError::from)?),
         None => None,
     };
-    let url = database_url(global)?;
+    let url = database_url(global, backends)?;
     let actor = actor(global)?;
     let settings = StoreSettings {
         lock_timeout: Duration::from_millis(global.lock_timeout_ms),
@@ -136,7 +150,7 @@ fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure
         dry_run: global.dry_run,
         connect_timeout: Duration::from_millis(global.connect_timeout_ms),
     };
-    let store = persistence::open(&url, &settings).map_err(AppError::from)?;
+    let store = url.open(&settings).map_err(AppError::from)?;
     let clock = SystemClock {
         fixed: fixed_now()?,
     };
@@ -256,9 +270,9 @@ fn dry_run_needs_migrating(pending: &[i64]) -> Failure {
 
 /// The URL from `--database-url` / `MILLY_DATABASE_URL`, or the default file
 /// in the platform data directory, created (0700) on first use.
-fn database_url(global: &GlobalOpts) -> Result<DatabaseUrl, Failure> {
+fn database_url(global: &GlobalOpts, backends: &Backends) -> Result<DatabaseUrl, Failure> {
     if let Some(raw) = &global.database_url {
-        return DatabaseUrl::parse(raw).map_err(Failure::usage);
+        return DatabaseUrl::parse(raw, backends.all).map_err(Failure::usage);
     }
     let dirs = directories::ProjectDirs::from("", "", "milly").ok_or_else(|| Failure {
         code: "database_unavailable",
@@ -269,14 +283,14 @@ fn database_url(global: &GlobalOpts) -> Result<DatabaseUrl, Failure> {
     if global.dry_run {
         // Creates nothing: a missing folder means a missing database, which
         // opening then reports.
-        return Ok(DatabaseUrl::Sqlite(folder.join("milly.db")));
+        return Ok((backends.default_file)(folder.join("milly.db")));
     }
     create_private_dir(&folder).map_err(|e| Failure {
         code: "database_unavailable",
         exit_code: exit::UNAVAILABLE,
         message: format!("cannot create the data folder {}: {e}", folder.display()),
     })?;
-    Ok(DatabaseUrl::Sqlite(folder.join("milly.db")))
+    Ok((backends.default_file)(folder.join("milly.db")))
 }
 
 fn create_private_dir(folder: &std::path::Path) -> std::io::Result<()> {

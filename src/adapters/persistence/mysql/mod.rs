@@ -23,6 +23,7 @@ mod rows;
 mod schema;
 mod stock_batch;
 mod tls;
+mod url;
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
@@ -35,7 +36,6 @@ use crate::adapters::persistence::decode::{self, Columns};
 use crate::adapters::persistence::import::{self, ImportWriter};
 use crate::adapters::persistence::paging::PagePlan;
 use crate::adapters::persistence::unit::OpenUnit;
-use crate::adapters::persistence::url::MysqlUrl;
 use crate::adapters::persistence::StoreSettings;
 use crate::app::ports::{
     CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
@@ -51,6 +51,7 @@ use errors::{map_err, Context, Secrets};
 use name_index::ImportIndex;
 use rows::MysqlRow;
 use schema::Upgrade;
+pub use url::{MysqlBackend, MysqlUrl, SslMode};
 
 /// The socket's read and write timeout beyond the lock timeout: a statement
 /// may legitimately wait that long for a lock, but a server that went

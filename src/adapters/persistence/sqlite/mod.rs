@@ -11,6 +11,7 @@ mod lifecycle;
 mod rows;
 mod schema;
 mod stock_batch;
+mod url;
 mod writes;
 
 use std::fs::OpenOptions;
@@ -38,6 +39,7 @@ use crate::domain::{
 };
 use errors::{map_err, Context};
 use rows::SqliteRow;
+pub use url::{file, SqliteBackend};
 use writes::Inserts;
 
 /// The marker an aborted import (or stock batch) leaves its transaction with, so that it is
