@@ -1435,9 +1435,7 @@ fn older_schema(db: &TestDb) {
 }
 
 fn migrations_latest() -> i64 {
-    milly::adapters::persistence::migrations::latest_version(
-        milly::adapters::persistence::migrations::SQLITE,
-    )
+    milly::adapters::persistence::migrations::LATEST
 }
 
 fn keyed_write_runs_once(db: &TestDb) {

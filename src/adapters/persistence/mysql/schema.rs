@@ -38,7 +38,7 @@ use crate::adapters::persistence::migrations::{self, latest_version, Migration};
 use crate::app::ports::{StoreError, StoreStatus};
 use crate::domain::Instant;
 
-pub const MIGRATIONS: &[Migration] = migrations::MYSQL;
+pub const MIGRATIONS: &[Migration] = migrations::schema_history!("mysql");
 
 const TABLES: [&str; 4] = ["products", "stock_events", "discounts", "coupons"];
 
@@ -315,4 +315,23 @@ pub fn status(
         discounts,
         coupons,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dialect_lists_the_whole_history() {
+        migrations::check_dialect("mysql", MIGRATIONS).unwrap();
+    }
+
+    /// MySQL commits each DDL statement on its own, so a version with two
+    /// statements could be left half applied.
+    #[test]
+    fn each_migration_is_one_statement() {
+        for m in MIGRATIONS {
+            assert_eq!(m.statements().count(), 1, "{}", m.name);
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::adapters::persistence::migrations::{self, latest_version, Migration};
 use crate::app::ports::{StoreError, StoreStatus};
 use crate::domain::Instant;
 
-pub const MIGRATIONS: &[Migration] = migrations::SQLITE;
+pub const MIGRATIONS: &[Migration] = migrations::schema_history!("sqlite");
 
 /// milly 0.1.0 created the whole SQLite schema as one migration, version 1
 /// "initial", with this checksum. The same tables are versions 1–5 of the
@@ -190,6 +190,11 @@ mod tests {
         let status = status(&conn, "sqlite::memory:".into()).unwrap();
         assert_eq!(status.schema_version, latest_version(MIGRATIONS));
         assert!(status.migrations.iter().all(|m| m.applied_at.is_some()));
+    }
+
+    #[test]
+    fn the_dialect_lists_the_whole_history() {
+        migrations::check_dialect("sqlite", MIGRATIONS).unwrap();
     }
 
     #[test]
