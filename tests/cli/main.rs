@@ -2,6 +2,8 @@
 //! One test binary (faster to build), one module per area. How tests are
 //! declared and why this binary has its own `main`: see `harness.rs`.
 
+#[path = "../common/ci.rs"]
+mod ci;
 mod harness;
 
 mod bad_input;

@@ -77,7 +77,11 @@ impl Backend {
                     },
                 })
             }
-            Kind::Mysql(Err(var)) => Err(format!("{var} is not set")),
+            Kind::Mysql(Err(var)) => Err(if crate::ci::in_ci() {
+                crate::ci::missing_in_ci(var)
+            } else {
+                format!("{var} is not set")
+            }),
         }
     }
 }
