@@ -43,6 +43,29 @@ pub const MILLY: &str = env!("CARGO_BIN_EXE_milly");
 /// A fixed "now" so that default windows are predictable.
 pub const NOW: &str = "2025-06-01T12:00:00Z";
 
+/// The newest schema version this milly knows, read from the migrations the
+/// binary embeds, so adding one does not mean editing tests that only want
+/// "the latest". Both backends' histories must end at it.
+pub const LATEST: i64 = {
+    use milly::adapters::persistence::migrations::{MYSQL, SQLITE};
+    const fn newest(history: &[milly::adapters::persistence::migrations::Migration]) -> i64 {
+        let mut newest = 0;
+        let mut i = 0;
+        while i < history.len() {
+            if history[i].version > newest {
+                newest = history[i].version;
+            }
+            i += 1;
+        }
+        newest
+    }
+    assert!(
+        newest(SQLITE) == newest(MYSQL),
+        "both backends end at one version"
+    );
+    newest(SQLITE)
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
