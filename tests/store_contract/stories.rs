@@ -1335,40 +1335,80 @@ fn a_key_is_recorded_once_and_a_second_record_conflicts(db: &TestDb) {
     );
 }
 
-/// Two units record one key: on MySQL the second waits for the first's row
-/// and fails once it commits; on SQLite the second cannot even begin while
-/// the first holds the write lock. Either way one key, one write.
+/// The second unit's attempt in the race below: find the key, or record
+/// it; the unit commits only what succeeded.
+fn find_or_record_race_key(
+    store: &dyn CatalogStore,
+) -> Result<Option<RecordedRequest>, StoreError> {
+    store.begin_unit()?;
+    let outcome = store
+        .recorded_request(&key("race"))
+        .and_then(|found| match found {
+            Some(found) => Ok(Some(found)),
+            None => store
+                .record_request(&key("race"), &request("f", "second"), t0())
+                .map(|()| None),
+        });
+    let _ = store.finish_unit(outcome.is_ok());
+    outcome
+}
+
+/// Two units record one key. While the first is open the second cannot get
+/// past it: on SQLite it cannot even begin (the first holds the write
+/// lock), on MySQL its insert waits for the first's row. So a second unit
+/// with a short lock timeout gives up, writing nothing; one with time to
+/// wait, once seen waiting, conflicts when the first commits (MySQL), or
+/// begins after the commit and finds the key recorded (SQLite). Either way
+/// one key, one write.
 fn a_key_recorded_by_a_concurrent_unit_is_a_conflict_and_rolls_back(db: &TestDb) {
     let first = db.store();
     let product = create(first.as_ref(), "Keyed", 100, 0);
+    // Opened before the first unit takes its locks: opening is not the race.
+    let impatient = crate::backends::open_url(&db.url, Duration::from_millis(200));
     first.begin_unit().unwrap();
     let latest = first.latest_stock_event(&product.id).unwrap().unwrap();
     first.append_stock_event(&next_event(&latest, 1)).unwrap();
     first
         .record_request(&key("race"), &request("f", "first"), t0())
         .unwrap();
+
+    // Held off: run to its end while the first unit is still open.
+    let gave_up = find_or_record_race_key(impatient.as_ref());
+    if db.is_sqlite() {
+        assert!(
+            matches!(&gave_up, Err(StoreError::Conflict(m)) if m.contains("locked")),
+            "the second unit cannot begin while the first holds the write lock: {gave_up:?}"
+        );
+    } else {
+        assert!(
+            matches!(&gave_up, Err(StoreError::Unavailable(m)) if m.contains("lock timeout")),
+            "the second unit's insert waits for the first's row, past its lock timeout: {gave_up:?}"
+        );
+    }
+
     let url = db.url.clone();
+    let (ready, started) = std::sync::mpsc::channel();
     let second = std::thread::spawn(move || {
         let store = crate::backends::open_url(&url, Duration::from_secs(20));
-        store.begin_unit()?;
-        let outcome = store
-            .recorded_request(&key("race"))
-            .and_then(|found| match found {
-                Some(found) => Ok(Some(found)),
-                None => store
-                    .record_request(&key("race"), &request("f", "second"), t0())
-                    .map(|()| None),
-            });
-        let _ = store.finish_unit(outcome.is_ok());
-        outcome
+        ready.send(()).unwrap();
+        find_or_record_race_key(store.as_ref())
     });
-    std::thread::sleep(Duration::from_millis(300));
+    started.recv().unwrap();
+    if !db.is_sqlite() {
+        db.await_a_lock_wait();
+    }
     first.finish_unit(true).unwrap();
-    match second.join().unwrap() {
-        // SQLite: the second unit began after the first committed.
-        Ok(Some(found)) => assert_eq!(found.result, "first"),
-        Err(StoreError::Conflict(_)) => {}
-        other => panic!("the second unit must find the key or conflict: {other:?}"),
+    let outcome = second.join().unwrap();
+    if db.is_sqlite() {
+        assert!(
+            matches!(&outcome, Ok(Some(found)) if found.result == "first"),
+            "the second unit began after the first committed: {outcome:?}"
+        );
+    } else {
+        assert!(
+            matches!(&outcome, Err(StoreError::Conflict(_))),
+            "the second unit waited for the first's row and conflicts once it commits: {outcome:?}"
+        );
     }
     assert_eq!(
         first
