@@ -107,7 +107,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from_output(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -189,7 +189,7 @@ impl TestDb {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command().args(args).output().unwrap())
+        Run::from_output(self.command().args(args).output().unwrap())
     }
 
     /// Runs with `-o json` and expects success.

@@ -24,6 +24,7 @@ mod lifecycle;
 mod list_all;
 mod products;
 mod security;
+mod snapshots;
 mod stock;
 mod storage;
 mod tls;
