@@ -5,7 +5,10 @@
 //! gets its own freshly created database, dropped afterwards. When the
 //! variable is unset the MySQL tests are reported as *ignored*, so the
 //! summary says how many did not run instead of counting them as passed;
-//! when it is set and the server cannot be reached they fail.
+//! when it is set and the server cannot be reached they fail. Under `CI`
+//! (`CI=true`) an unset server variable fails the tests that need it too:
+//! CI starts every server, so a missing one is a broken run, not a skip
+//! (see `tests/common/ci.rs`).
 //!
 //! This test binary has its own `main` (`harness = false`, libtest-mimic),
 //! because only a runner of our own can decide at run time that a test is
@@ -21,7 +24,7 @@
 //! - `plain_tests!(case, …)`: `fn case()`, run as `<module>::case`;
 //! - `when_set!("VAR": case, …)`: `fn case()` that needs a server the
 //!   variable names (a TLS server, a Galera cluster), run as `<module>::case`
-//!   and reported as ignored while the variable is unset.
+//!   and reported as ignored while the variable is unset (failed under CI).
 //!
 //! Each name may carry attributes, e.g. `plain_tests!(#[cfg(unix)] case)`.
 //! A `#[test]` attribute does nothing in this binary: turn `#[test] fn f()`
@@ -31,7 +34,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use libtest_mimic::{Completion, Trial};
+use libtest_mimic::{Completion, Failed, Trial};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -39,6 +42,11 @@ pub const MILLY: &str = env!("CARGO_BIN_EXE_milly");
 
 /// A fixed "now" so that default windows are predictable.
 pub const NOW: &str = "2025-06-01T12:00:00Z";
+
+/// The newest schema version this milly knows, read from the history the
+/// binary embeds (every backend's list is drawn from it), so adding one does
+/// not mean editing tests that only want "the latest".
+pub const LATEST: i64 = milly::adapters::persistence::migrations::LATEST;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -81,7 +89,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from_output(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -163,7 +171,7 @@ impl TestDb {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command().args(args).output().unwrap())
+        Run::from_output(self.command().args(args).output().unwrap())
     }
 
     /// Runs with `-o json` and expects success.
@@ -274,9 +282,10 @@ pub enum Body {
 inventory::collect!(Registered);
 
 /// Every registered test as libtest-mimic trials, sorted by name; the MySQL
-/// ones are ignored when `MILLY_TEST_MYSQL_URL` is unset.
+/// ones are ignored when `MILLY_TEST_MYSQL_URL` is unset, or fail under CI.
 pub fn trials() -> Vec<Trial> {
     let no_mysql = mysql_admin_url().is_none();
+    let in_ci = crate::ci::in_ci();
     let mut trials: Vec<Trial> = inventory::iter::<Registered>
         .into_iter()
         .flat_map(|test| {
@@ -288,12 +297,23 @@ pub fn trials() -> Vec<Trial> {
                 Body::Plain(f) => vec![trial(path, f)],
                 Body::OnBoth(f) => vec![
                     trial(format!("{path}::sqlite"), move || f(&TestDb::sqlite())),
-                    mysql_trial(format!("{path}::mysql"), f, no_mysql),
+                    if no_mysql && in_ci {
+                        server_missing(format!("{path}::mysql"), "MILLY_TEST_MYSQL_URL")
+                    } else {
+                        mysql_trial(format!("{path}::mysql"), f, no_mysql)
+                    },
                 ],
+                Body::MysqlOnly(_) if no_mysql && in_ci => {
+                    vec![server_missing(path, "MILLY_TEST_MYSQL_URL")]
+                }
                 Body::MysqlOnly(f) => vec![mysql_trial(path, f, no_mysql)],
                 Body::WhenSet(var, f) => {
                     let unset = std::env::var(var).map_or(true, |v| v.trim().is_empty());
-                    vec![trial(path, f).with_ignored_flag(unset)]
+                    if unset && in_ci {
+                        vec![server_missing(path, var)]
+                    } else {
+                        vec![trial(path, f).with_ignored_flag(unset)]
+                    }
                 }
             }
         })
@@ -311,6 +331,14 @@ fn trial(name: String, body: impl FnOnce() + Send + 'static) -> Trial {
     Trial::test(name, move || {
         body();
         Ok(())
+    })
+}
+
+/// A test that cannot run because CI did not provide the server `var`
+/// names: it fails, so the run does.
+fn server_missing(name: String, var: &'static str) -> Trial {
+    Trial::test(name, move || {
+        Err(Failed::from(crate::ci::missing_in_ci(var)))
     })
 }
 

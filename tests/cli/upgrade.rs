@@ -6,7 +6,7 @@
 //! an imported product. 0.1.0 recorded SQLite's schema as one migration and
 //! MySQL's as five; both are now versions 1–5 of one history.
 
-use crate::harness::{Backend, TestDb};
+use crate::harness::{Backend, TestDb, LATEST};
 use crate::on_both_backends;
 
 const SQLITE_FIXTURE: &str = concat!(
@@ -261,9 +261,6 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
         serde_json::json!([])
     );
 }
-
-/// The newest schema version this milly knows.
-const LATEST: i64 = 15;
 
 /// On a shared server, an older schema is the operator's to upgrade: every
 /// command but `db migrate` and `db status` exits 6 (`schema_outdated`) and

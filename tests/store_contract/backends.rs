@@ -77,7 +77,11 @@ impl Backend {
                     },
                 })
             }
-            Kind::Mysql(Err(var)) => Err(format!("{var} is not set")),
+            Kind::Mysql(Err(var)) => Err(if crate::ci::in_ci() {
+                crate::ci::missing_in_ci(var)
+            } else {
+                format!("{var} is not set")
+            }),
         }
     }
 }
@@ -207,6 +211,35 @@ impl TestDb {
             Raw::Mysql { url, .. } => mysql_conn(url)
                 .and_then(|mut c| c.exec(sql, (param,)).map_err(|e| e.to_string()))
                 .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
+    /// Returns once another session of this database is seen waiting for a
+    /// row lock, on a MySQL-compatible server (its lock tables show it):
+    /// a race story then knows its rival is blocked, not merely late.
+    /// SQLite's waiting writer is invisible from outside (it retries in its
+    /// busy handler), so there is nothing to watch there.
+    pub fn await_a_lock_wait(&self) {
+        let Raw::Mysql { url, name, .. } = &self.raw else {
+            panic!("a waiting SQLite writer cannot be observed");
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM information_schema.INNODB_TRX t \
+             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
+             WHERE t.trx_state = 'LOCK WAIT' AND p.DB = '{name}'"
+        );
+        let mut conn = mysql_conn(url).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let waiting: Option<i64> = conn.query_first(&sql).unwrap();
+            if waiting.unwrap_or(0) > 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no session of {name} came to wait for a lock within 15 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
