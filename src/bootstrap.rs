@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use crate::adapters::cli::{self, Backends};
 use crate::adapters::persistence::{mysql, sqlite, Backend};
 
-/// Every backend, asked in this order which one a `--database-url` names;
-/// SQLite last, since it takes any plain file path.
-pub static BACKENDS: &[&dyn Backend] = &[&mysql::MysqlBackend, &sqlite::SqliteBackend];
+/// Every backend, asked in this order which one a `--database-url` names
+/// (each takes only its own schemes; SQLite also any plain file path), and
+/// listed in this order when none does.
+pub static BACKENDS: &[&dyn Backend] = &[&sqlite::SqliteBackend, &mysql::MysqlBackend];
 
 /// What `main` runs: the command line over the backends above, with an
 /// SQLite file as the default database.
