@@ -7,9 +7,9 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use crate::harness::TestDb;
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     every_bad_argument_is_refused_with_exit_2_and_writes_nothing,
     values_at_the_limits_are_accepted
 );

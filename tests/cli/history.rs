@@ -7,9 +7,9 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::harness::{Run, TestDb};
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     without_an_id_every_movement_comes_in_the_order_it_was_written,
     since_keeps_movements_at_or_after_the_time,
     limit_keeps_the_oldest_movements,
