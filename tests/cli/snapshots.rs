@@ -17,11 +17,12 @@
 //! gives (when a migration was applied) are masked.
 
 use std::cell::RefCell;
+use std::process::{Command, Stdio};
 
-use crate::harness::{Run, TestDb};
+use crate::harness::{Run, TestDb, MILLY};
 use crate::plain_tests;
 
-plain_tests!(products, stock, discounts, coupons, imports, db, usage);
+plain_tests!(products, stock, discounts, coupons, imports, db, usage, help);
 
 /// What every id starts with, before its 26 characters of ULID.
 const ID_PREFIXES: [&str; 4] = ["PROD", "EVT", "DISC", "CPN"];
@@ -50,14 +51,24 @@ impl Scenario {
     /// the run as `name`. Returns the run as printed (ids unmasked), for the
     /// next steps.
     fn snap(&self, name: &str, code: i32, args: &[&str]) -> Run {
-        let run = Run::from_output(
-            self.db
-                .command()
-                .env("MILLY_ACTOR", "tester")
-                .args(args)
-                .output()
-                .unwrap(),
-        );
+        let mut command = self.db.command();
+        command.env("MILLY_ACTOR", "tester");
+        self.snap_command(name, code, args, command)
+    }
+
+    /// [`Scenario::snap`] with none of milly's variables set, as help is
+    /// read (clap shows a set variable's value next to its option).
+    fn snap_bare(&self, name: &str, code: i32, args: &[&str]) -> Run {
+        let mut command = Command::new(MILLY);
+        command
+            .env_clear()
+            .env("HOME", self.db.home.path())
+            .stdin(Stdio::null());
+        self.snap_command(name, code, args, command)
+    }
+
+    fn snap_command(&self, name: &str, code: i32, args: &[&str], mut command: Command) -> Run {
+        let run = Run::from_output(command.args(args).output().unwrap());
         let shown = self.mask(&self.describe(args, &run));
         assert_eq!(run.code, code, "{name}: expected exit {code}:\n{shown}");
         settings().bind(|| insta::assert_snapshot!(name, shown));
@@ -160,7 +171,11 @@ fn settings() -> insta::Settings {
         r"(\d+ [a-z_]+) \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
         "$1 [APPLIED AT]",
     );
+    // The package's version, which a release changes and nothing else does:
+    // `--version`, and the manual page's title and VERSION section.
     settings.add_filter(r"milly \d+\.\d+\.\d+\S*", "milly [VERSION]");
+    settings.add_filter(r#""(\S+) \d+\.\d+\.\d+\S*""#, r#""$1 [VERSION]""#);
+    settings.add_filter(r"(?m)^v\d+\.\d+\.\d+\S*$", "v[VERSION]");
     settings
 }
 
@@ -238,6 +253,11 @@ fn products() {
         &["product", "show", UNKNOWN_PRODUCT],
     );
     s.snap("product_show_bad_id", 2, &["product", "show", "not-an-id"]);
+    s.snap(
+        "product_show_unknown_json",
+        3,
+        &["-o", "json", "product", "show", UNKNOWN_PRODUCT],
+    );
 
     s.snap_json(
         "product_update",
@@ -643,4 +663,42 @@ fn usage() {
         2,
         &["--json", "-o", "csv", "product", "list"],
     );
+}
+
+/// Every command's help, and the manual page of one: what parsing accepts
+/// and how it is described, pinned for changes to the argument parser.
+fn help() {
+    let s = Scenario::new();
+    s.snap_bare("help", 0, &["--help"]);
+    for (group, commands) in [
+        (
+            "product",
+            &[
+                "create",
+                "list",
+                "show",
+                "update",
+                "archive",
+                "unarchive",
+                "history",
+            ][..],
+        ),
+        ("stock", &["adjust", "history", "verify"][..]),
+        ("discount", &["set", "list", "clear"][..]),
+        ("coupon", &["create", "deactivate", "list", "show"][..]),
+        ("import", &["products", "coupons", "stock"][..]),
+        ("db", &["migrate", "status", "prune-keys"][..]),
+    ] {
+        s.snap_bare(&format!("help_{group}"), 0, &[group, "--help"]);
+        for command in commands {
+            let name = format!("help_{group}_{}", command.replace('-', "_"));
+            s.snap_bare(&name, 0, &[group, command, "--help"]);
+        }
+    }
+    s.snap_bare("help_short_product_create", 0, &["product", "create", "-h"]);
+    s.snap_bare("help_completions", 0, &["completions", "--help"]);
+    s.snap_bare("help_man", 0, &["man", "--help"]);
+    s.snap_bare("man_product_create", 0, &["man", "product", "create"]);
+    s.snap_bare("man_unknown_command", 2, &["man", "nosuch"]);
+    s.snap_bare("completions_unknown_shell", 2, &["completions", "nosh"]);
 }
