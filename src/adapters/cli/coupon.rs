@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 
 use super::output::{Cell, Output, Record};
-use super::parse::{at_flag, optional};
+use super::parse::domain;
 use crate::app::usecases::{CreateCoupon, ListCoupons};
 use crate::app::{AppError, Catalog};
 use crate::domain::{Coupon, CouponCode, CustomerId, Instant, Percentage};
@@ -24,14 +24,14 @@ pub enum CouponCommand {
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only this customer's coupons
-    #[arg(long)]
-    user: Option<String>,
+    #[arg(long, value_parser = domain(CustomerId::parse))]
+    user: Option<CustomerId>,
     /// Only coupons switched on and valid now (or at --at)
     #[arg(long)]
     active: bool,
     /// The moment --active is judged at (RFC 3339 or a date) [default: now]
-    #[arg(long, requires = "active")]
-    at: Option<String>,
+    #[arg(long, requires = "active", value_parser = domain(Instant::parse))]
+    at: Option<Instant>,
     /// Coupons per page
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     page_size: u32,
@@ -43,7 +43,8 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     /// The coupon's code (any case)
-    code: String,
+    #[arg(value_parser = domain(CouponCode::parse))]
+    code: CouponCode,
 }
 
 pub const LIST_COLUMNS: &[&str] = &[
@@ -72,26 +73,27 @@ pub const LIST_SCAN: &[&str] = &[
 #[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
     /// The customer's external id (1 to 64 characters, no blanks)
-    #[arg(long)]
-    user: String,
+    #[arg(long, value_parser = domain(CustomerId::parse))]
+    pub(super) user: CustomerId,
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
-    #[arg(long, allow_hyphen_values = true)]
-    percent: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(Percentage::parse))]
+    pub(super) percent: Percentage,
     /// End of validity, exclusive (RFC 3339 or a date)
-    #[arg(long)]
-    valid_to: String,
+    #[arg(long, value_parser = domain(Instant::parse))]
+    pub(super) valid_to: Instant,
     /// Start of validity (RFC 3339 or a date) [default: now]
-    #[arg(long)]
-    valid_from: Option<String>,
+    #[arg(long, value_parser = domain(Instant::parse))]
+    pub(super) valid_from: Option<Instant>,
     /// Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]
-    #[arg(long)]
-    code: Option<String>,
+    #[arg(long, value_parser = domain(CouponCode::parse))]
+    pub(super) code: Option<CouponCode>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct DeactivateArgs {
     /// The coupon's code (any case)
-    code: String,
+    #[arg(value_parser = domain(CouponCode::parse))]
+    pub(super) code: CouponCode,
 }
 
 impl CouponCommand {
@@ -116,25 +118,19 @@ impl CouponCommand {
 pub fn run(command: CouponCommand, catalog: &Catalog<'_>) -> Result<Output, AppError> {
     let coupon = match command {
         CouponCommand::Create(args) => catalog.create_coupon(CreateCoupon {
-            user_id: CustomerId::parse("--user", &args.user)?,
-            percentage: Percentage::parse("--percent", &args.percent)?,
-            valid_to: Instant::parse("--valid-to", &args.valid_to)?,
-            valid_from: optional(args.valid_from.as_deref(), |r| {
-                Instant::parse("--valid-from", r)
-            })?,
-            code: optional(args.code.as_deref(), |r| CouponCode::parse("--code", r))?,
+            user_id: args.user,
+            percentage: args.percent,
+            valid_to: args.valid_to,
+            valid_from: args.valid_from,
+            code: args.code,
         })?,
-        CouponCommand::Deactivate(args) => {
-            catalog.deactivate_coupon(&CouponCode::parse("CODE", &args.code)?)?
-        }
-        CouponCommand::Show(args) => {
-            catalog.show_coupon(&CouponCode::parse("CODE", &args.code)?)?
-        }
+        CouponCommand::Deactivate(args) => catalog.deactivate_coupon(&args.code)?,
+        CouponCommand::Show(args) => catalog.show_coupon(&args.code)?,
         CouponCommand::List(args) => {
             let coupons = catalog.list_coupons(ListCoupons {
-                user_id: optional(args.user.as_deref(), |r| CustomerId::parse("--user", r))?,
+                user_id: args.user,
                 active: args.active,
-                at: at_flag(args.at.as_deref())?,
+                at: args.at,
                 page: args.page,
                 page_size: args.page_size,
             })?;

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 
 use super::output::{Cell, Output, Record};
-use super::parse::optional;
+use super::parse::domain;
 use crate::app::usecases::{ListDiscounts, SetDiscount};
 use crate::app::{AppError, Catalog};
 use crate::domain::{Discount, Instant, Percentage, ProductId};
@@ -22,22 +22,24 @@ pub enum DiscountCommand {
 #[derive(Debug, Clone, Args)]
 pub struct SetArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    pub(super) product_id: ProductId,
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
-    #[arg(long, allow_hyphen_values = true)]
-    percent: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(Percentage::parse))]
+    pub(super) percent: Percentage,
     /// Start of the discount (RFC 3339 or a date) [default: now]
-    #[arg(long)]
-    from: Option<String>,
+    #[arg(long, value_parser = domain(Instant::parse))]
+    pub(super) from: Option<Instant>,
     /// End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]
-    #[arg(long)]
-    until: Option<String>,
+    #[arg(long, value_parser = domain(Instant::parse))]
+    pub(super) until: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only this product's discounts (PROD…)
-    product_id: Option<String>,
+    #[arg(value_parser = domain(ProductId::parse))]
+    product_id: Option<ProductId>,
     /// Only discounts switched on and inside their window now
     #[arg(long)]
     active: bool,
@@ -52,7 +54,8 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ClearArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    pub(super) product_id: ProductId,
 }
 
 pub const LIST_COLUMNS: &[&str] = &[
@@ -99,10 +102,10 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
     match command {
         DiscountCommand::Set(args) => {
             let set = catalog.set_discount(SetDiscount {
-                product_id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
-                percentage: Percentage::parse("--percent", &args.percent)?,
-                from: optional(args.from.as_deref(), |r| Instant::parse("--from", r))?,
-                until: optional(args.until.as_deref(), |r| Instant::parse("--until", r))?,
+                product_id: args.product_id,
+                percentage: args.percent,
+                from: args.from,
+                until: args.until,
             })?;
             Ok(Output::One(discount_record(&set.discount).field(
                 "replaced_discount_id",
@@ -111,9 +114,7 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
         }
         DiscountCommand::List(args) => {
             let discounts = catalog.list_discounts(ListDiscounts {
-                product_id: optional(args.product_id.as_deref(), |r| {
-                    ProductId::parse("PRODUCT_ID", r)
-                })?,
+                product_id: args.product_id,
                 active: args.active,
                 page: args.page,
                 page_size: args.page_size,
@@ -125,7 +126,7 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
             })
         }
         DiscountCommand::Clear(args) => {
-            let id = ProductId::parse("PRODUCT_ID", &args.product_id)?;
+            let id = args.product_id;
             let cleared = catalog.clear_discount(&id)?;
             Ok(Output::One(
                 Record::new()

@@ -41,11 +41,11 @@ pub enum ImportCommand {
 pub struct ImportArgs {
     /// File to read; - reads standard input
     #[arg(default_value = "-")]
-    file: PathBuf,
+    pub(super) file: PathBuf,
     /// Input format [default: told from the first line: NDJSON if it starts
     /// with '{', CSV otherwise]
     #[arg(long, value_enum)]
-    format: Option<InputFormat>,
+    pub(super) format: Option<InputFormat>,
     /// Standard input, read whole for a write under an idempotency key: its
     /// digest is part of the request, and a retried unit reads it again.
     #[arg(skip)]
@@ -53,6 +53,15 @@ pub struct ImportArgs {
 }
 
 impl ImportCommand {
+    /// What is imported, as the command names it, and from where.
+    pub fn parts(&self) -> (&'static str, &ImportArgs) {
+        match self {
+            ImportCommand::Products(args) => ("products", args),
+            ImportCommand::Coupons(args) => ("coupons", args),
+            ImportCommand::Stock(args) => ("stock", args),
+        }
+    }
+
     /// Feeds the input to `digest` (part of the request under an
     /// idempotency key). Standard input is kept in memory to be read again.
     pub fn digest_input(&mut self, digest: &mut impl Write) -> Result<(), AppError> {

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::adapters::persistence::{self, DatabaseUrl, StoreSettings};
 use crate::app::usecases::{Keyed, Once};
@@ -84,14 +84,24 @@ fn parse_and_run() -> ExitCode {
     // The plain definition parses as the polished one does, and costs less
     // to build on every start; help and errors come from the polished one,
     // which people read.
-    let parsed = Cli::try_parse().or_else(|_| {
-        help::command()
-            .try_get_matches()
-            .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches))
-    });
-    let cli = match parsed {
-        Ok(cli) => cli,
+    // What was typed is kept: keys recorded by the first request format
+    // are found again from it.
+    let parsed = Cli::command()
+        .try_get_matches()
+        .or_else(|_| help::command().try_get_matches())
+        .and_then(|matches| {
+            Cli::from_arg_matches_mut(&mut matches.clone()).map(|cli| (cli, matches))
+        });
+    let (cli, given) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
+            // A value the domain refuses is reported as every invalid input
+            // is, in the format asked for.
+            if let Some(refused) = parse::refusal(&e) {
+                let failure = Failure::from(AppError::Invalid(refused.clone()));
+                error::report(&failure, asks_for_json());
+                return ExitCode::from(failure.exit_code);
+            }
             // clap prints help and version to stdout (exit 0) and usage
             // errors to stderr (exit 2).
             let _ = e.print();
@@ -99,7 +109,7 @@ fn parse_and_run() -> ExitCode {
         }
     };
     let format = cli.global.format();
-    match run(cli) {
+    match run(cli, &given) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(failure) => {
             error::report(&failure, format.is_json());
@@ -108,26 +118,43 @@ fn parse_and_run() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
+/// Whether the command line asks for JSON output, when some of its values
+/// are refused: read with every value taken as given.
+fn asks_for_json() -> bool {
+    let Ok(matches) = parse::lenient(Cli::command()).try_get_matches() else {
+        return false;
+    };
+    // Global options are copied into every subcommand's matches.
+    let mut leaf = &matches;
+    while let Some((_, sub)) = leaf.subcommand() {
+        leaf = sub;
+    }
+    let json = leaf.get_flag("json");
+    let output = leaf.get_one::<output::Format>("output").copied();
+    json || output.is_some_and(output::Format::is_json)
+}
+
+fn run(cli: Cli, given: &ArgMatches) -> Result<(), Failure> {
     let global = cli.global;
     let format = global.format();
     let output = match cli.command {
         Command::Completions { shell } => Output::Raw(completion_script(shell)),
         Command::Man { command } => Output::Raw(help::man_page(&command).map_err(Failure::usage)?),
-        command => with_catalog(&global, command)?,
+        command => with_catalog(&global, command, given)?,
     };
     let text = output::render(&output, format).map_err(Failure::internal)?;
     output::write_stdout(&text)
         .map_err(|e| Failure::internal(format!("cannot write the output: {e}")))
 }
 
-fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure> {
-    let key = match &global.idempotency_key {
-        Some(raw) => Some(IdempotencyKey::parse("--idempotency-key", raw).map_err(AppError::from)?),
-        None => None,
-    };
+fn with_catalog(
+    global: &GlobalOpts,
+    command: Command,
+    given: &ArgMatches,
+) -> Result<Output, Failure> {
+    let key = global.idempotency_key.as_ref();
     let url = database_url(global)?;
-    let actor = actor(global)?;
+    let actor = actor(global);
     let settings = StoreSettings {
         lock_timeout: Duration::from_millis(global.lock_timeout_ms),
         // The default database just works, whatever the first command; a
@@ -174,31 +201,37 @@ fn with_catalog(global: &GlobalOpts, command: Command) -> Result<Output, Failure
     match command {
         Command::Db(c) => Ok(db::run(c, &catalog, applied)?),
         command if command.only_reads() => Ok(dispatch(command, &catalog, global)?),
-        command => write_once(command, &catalog, global, key.as_ref()),
+        command => write_once(command, given, &catalog, global, key),
     }
 }
 
 /// Runs a write command, under its idempotency key if it has one. Every
 /// write command comes through here, so each is idempotent by construction:
 /// the request is the command with its arguments (and an import's input),
-/// the recorded result is the output it prints.
+/// the recorded result is the output it prints. `given` is what was typed.
 fn write_once(
     mut command: Command,
+    given: &ArgMatches,
     catalog: &Catalog<'_>,
     global: &GlobalOpts,
     key: Option<&IdempotencyKey>,
 ) -> Result<Output, Failure> {
-    let keyed = match key {
-        Some(key) => Some(Keyed {
-            key,
-            fingerprint: request::fingerprint(&mut command)?,
-        }),
-        None => None,
+    let (keyed, earlier) = match key {
+        Some(key) => {
+            let fingerprints = request::fingerprints(&mut command, given)?;
+            let keyed = Keyed {
+                key,
+                fingerprint: fingerprints.current,
+            };
+            (Some(keyed), fingerprints.earlier)
+        }
+        None => (None, Vec::new()),
     };
     let hint = key.is_some();
     let outcome = catalog
-        .once(
+        .once_since(
             keyed,
+            &earlier,
             |catalog| dispatch(command.clone(), catalog, global),
             |output| output::stored::encode(output).map_err(AppError::Internal),
         )
@@ -291,15 +324,15 @@ fn create_private_dir(folder: &std::path::Path) -> std::io::Result<()> {
 /// `--actor` / `MILLY_ACTOR`, or the OS user name (`USER`, `USERNAME` on
 /// Windows), or `unknown` when none is set (a cron job's bare environment):
 /// every row records someone.
-fn actor(global: &GlobalOpts) -> Result<Actor, Failure> {
-    if let Some(raw) = &global.actor {
-        return Actor::parse("--actor", raw).map_err(|e| Failure::usage(e.to_string()));
+fn actor(global: &GlobalOpts) -> Actor {
+    if let Some(actor) = &global.actor {
+        return actor.clone();
     }
     let os_user = ["USER", "USERNAME"]
         .iter()
         .filter_map(|var| std::env::var(var).ok())
         .find_map(|name| Actor::parse("USER", name.trim()).ok());
-    Ok(os_user.unwrap_or_else(|| Actor::parse("actor", "unknown").expect("a valid name")))
+    os_user.unwrap_or_else(|| Actor::parse("actor", "unknown").expect("a valid name"))
 }
 
 fn fixed_now() -> Result<Option<Instant>, Failure> {

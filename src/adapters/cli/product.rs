@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 
 use super::output::{is_closed_pipe, Cell, Format, Output, Record, RowStream};
-use super::parse::{at_flag, optional};
+use super::parse::domain;
 use super::product_lifecycle::{self, explain};
 use crate::app::usecases::{
     CreateProduct, CreatedProduct, ListProducts, ProductSummary, ProductView, ShowProduct,
@@ -34,24 +34,24 @@ pub enum ProductCommand {
 #[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
     /// Name, 1 to 200 characters (trimmed)
-    #[arg(long)]
-    name: String,
+    #[arg(long, value_parser = domain(ProductName::parse))]
+    pub(super) name: ProductName,
     /// Price with at most 2 decimals, e.g. 10000 or 17.49
-    #[arg(long, allow_hyphen_values = true)]
-    price: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(Money::parse_price))]
+    pub(super) price: Money,
     /// Free text, at most 2000 characters
-    #[arg(long, default_value = "")]
-    description: String,
+    #[arg(long, default_value = "", value_parser = domain(Description::parse))]
+    pub(super) description: Description,
     /// Opening stock, a whole number
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    stock: String,
+    #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = domain(Quantity::parse))]
+    pub(super) stock: Quantity,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only names containing this text (case-insensitive; % and _ are literal)
-    #[arg(long)]
-    name: Option<String>,
+    #[arg(long, value_parser = domain(ProductName::parse))]
+    name: Option<ProductName>,
     /// Every matching product, streamed as it is read (instead of one page)
     #[arg(long, conflicts_with_all = ["page", "page_size"])]
     all: bool,
@@ -62,8 +62,8 @@ pub struct ListArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     page: u64,
     /// Price the products at this time instead of now (RFC 3339 or a date)
-    #[arg(long)]
-    at: Option<String>,
+    #[arg(long, value_parser = domain(Instant::parse))]
+    at: Option<Instant>,
     /// List archived products too
     #[arg(long)]
     include_archived: bool,
@@ -72,13 +72,14 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    product_id: ProductId,
     /// Apply this customer's best valid coupon
-    #[arg(long)]
-    user: Option<String>,
+    #[arg(long, value_parser = domain(CustomerId::parse))]
+    user: Option<CustomerId>,
     /// Price the product at this time instead of now (RFC 3339 or a date)
-    #[arg(long)]
-    at: Option<String>,
+    #[arg(long, value_parser = domain(Instant::parse))]
+    at: Option<Instant>,
     /// Add the pricing steps: list price, discount, coupon, final price
     #[arg(long)]
     explain: bool,
@@ -91,7 +92,7 @@ impl ProductCommand {
             ProductCommand::Create(args) => {
                 format!(
                     "look for it with `milly product list --name {:?}`",
-                    args.name
+                    args.name.as_str()
                 )
             }
             ProductCommand::Update(args) => format!(
@@ -140,23 +141,20 @@ pub fn run(
     match command {
         ProductCommand::Create(args) => {
             let created = catalog.create_product(CreateProduct {
-                name: ProductName::parse("--name", &args.name)?,
-                description: Description::parse("--description", &args.description)?,
-                price: Money::parse_price("--price", &args.price)?,
-                stock: Quantity::parse("--stock", &args.stock)?,
+                name: args.name,
+                description: args.description,
+                price: args.price,
+                stock: args.stock,
             })?;
             Ok(Output::One(created_record(&created)))
         }
         ProductCommand::List(args) => {
-            let name_contains = optional(args.name.as_deref(), |raw| {
-                ProductName::parse("--name", raw)
-            })?;
+            let name_contains = args.name;
             if args.all {
-                let at = at_flag(args.at.as_deref())?;
                 stream_all(
                     catalog,
                     name_contains.as_ref().map(|n| n.as_str()),
-                    at,
+                    args.at,
                     args.include_archived,
                     format,
                 )?;
@@ -166,7 +164,7 @@ pub fn run(
                 name_contains: name_contains.map(|n| n.as_str().to_owned()),
                 page: args.page,
                 page_size: args.page_size,
-                at: at_flag(args.at.as_deref())?,
+                at: args.at,
                 include_archived: args.include_archived,
             })?;
             Ok(Output::Listing {
@@ -177,9 +175,9 @@ pub fn run(
         }
         ProductCommand::Show(args) => {
             let view = catalog.show_product(ShowProduct {
-                id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
-                customer: optional(args.user.as_deref(), |raw| CustomerId::parse("--user", raw))?,
-                at: at_flag(args.at.as_deref())?,
+                id: args.product_id,
+                customer: args.user,
+                at: args.at,
             })?;
             let record = view_record(&view);
             Ok(Output::One(if args.explain {

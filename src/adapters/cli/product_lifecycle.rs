@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::output::{Cell, Output, Record};
-use super::parse::optional;
+use super::parse::domain;
 use super::table::short_time;
 use crate::app::usecases::{ProductView, UpdateProduct};
 use crate::app::{AppError, Catalog};
@@ -13,29 +13,32 @@ use crate::domain::*;
 #[derive(Debug, Clone, Args)]
 pub struct UpdateArgs {
     /// The product's id (PROD…)
-    pub(super) product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    pub(super) product_id: ProductId,
     /// New name, 1 to 200 characters (trimmed)
-    #[arg(long)]
-    name: Option<String>,
+    #[arg(long, value_parser = domain(ProductName::parse))]
+    pub(super) name: Option<ProductName>,
     /// New description, at most 2000 characters ("" empties it)
-    #[arg(long)]
-    description: Option<String>,
+    #[arg(long, value_parser = domain(Description::parse))]
+    pub(super) description: Option<Description>,
     /// New price with at most 2 decimals; prices shown --at an earlier time
     /// keep the price in force then
-    #[arg(long, allow_hyphen_values = true)]
-    price: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(Money::parse_price))]
+    pub(super) price: Option<Money>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ArchiveArgs {
     /// The product's id (PROD…)
-    pub(super) product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    pub(super) product_id: ProductId,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct HistoryArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    product_id: ProductId,
 }
 
 pub const HISTORY_COLUMNS: &[&str] = &[
@@ -52,14 +55,12 @@ pub const HISTORY_SCAN: &[&str] = &["at", "actor", "action", "field", "old_value
 
 pub fn update(args: UpdateArgs, catalog: &Catalog<'_>) -> Result<Output, AppError> {
     let edit = ProductEdit {
-        name: optional(args.name.as_deref(), |r| ProductName::parse("--name", r))?,
-        description: optional(args.description.as_deref(), |r| {
-            Description::parse("--description", r)
-        })?,
-        price: optional(args.price.as_deref(), |r| Money::parse_price("--price", r))?,
+        name: args.name,
+        description: args.description,
+        price: args.price,
     };
     let product = catalog.update_product(UpdateProduct {
-        id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
+        id: args.product_id,
         edit,
     })?;
     Ok(Output::One(product_record(&product)))
@@ -70,16 +71,14 @@ pub fn archive(
     catalog: &Catalog<'_>,
     archive: bool,
 ) -> Result<Output, AppError> {
-    let id = ProductId::parse("PRODUCT_ID", &args.product_id)?;
-    let done = catalog.archive_product(&id, archive)?;
+    let done = catalog.archive_product(&args.product_id, archive)?;
     Ok(Output::One(
         product_record(&done.product).field("changed", Cell::Bool(done.changed)),
     ))
 }
 
 pub fn history(args: HistoryArgs, catalog: &Catalog<'_>) -> Result<Output, AppError> {
-    let id = ProductId::parse("PRODUCT_ID", &args.product_id)?;
-    let history = catalog.product_history(&id)?;
+    let history = catalog.product_history(&args.product_id)?;
     let rows = history.changes.iter().flat_map(change_records).collect();
     Ok(Output::Listing {
         columns: HISTORY_COLUMNS.to_vec(),

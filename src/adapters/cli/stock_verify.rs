@@ -3,6 +3,7 @@
 use clap::Args;
 
 use super::output::{Cell, Format, Output, Record};
+use super::parse::domain;
 use super::stream::StdoutRows;
 use crate::app::usecases::LedgerSummary;
 use crate::app::{AppError, Catalog};
@@ -11,7 +12,8 @@ use crate::domain::{LedgerProblem, ProductId};
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     /// Check only this product's ledger (PROD…) [default: every product]
-    product_id: Option<String>,
+    #[arg(value_parser = domain(ProductId::parse))]
+    product_id: Option<ProductId>,
 }
 
 pub const PROBLEM_COLUMNS: &[&str] = &["product_id", "version", "problem", "detail"];
@@ -20,11 +22,7 @@ pub const PROBLEM_COLUMNS: &[&str] = &["product_id", "version", "problem", "deta
 /// as a row while the ledgers are read, and the command fails with
 /// `ledger_inconsistent` (exit 4).
 pub fn run(args: VerifyArgs, catalog: &Catalog<'_>, format: Format) -> Result<Output, AppError> {
-    let product = args
-        .product_id
-        .as_deref()
-        .map(|raw| ProductId::parse("PRODUCT_ID", raw))
-        .transpose()?;
+    let product = args.product_id;
     let mut out = StdoutRows::new(format, PROBLEM_COLUMNS);
     let verified = catalog.verify_ledgers(product.as_ref(), &mut |problem| {
         match out.row(problem_record(&problem)) {
