@@ -2,11 +2,13 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Output, Record};
+use super::output::Output;
 use super::parse::domain;
+use super::record::Record;
+use super::views::{self, COUPON_LIST, COUPON_SCAN};
 use crate::app::usecases::{CreateCoupon, ListCoupons};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Coupon, CouponCode, CustomerId, Instant, Percentage};
+use crate::domain::{CouponCode, CustomerId, Instant, Percentage};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -46,29 +48,6 @@ pub struct ShowArgs {
     #[arg(value_parser = domain(CouponCode::parse))]
     code: CouponCode,
 }
-
-pub const LIST_COLUMNS: &[&str] = &[
-    "coupon_id",
-    "user_id",
-    "code",
-    "discount_percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-    "created_at",
-    "actor",
-    "deactivated_at",
-    "deactivated_by",
-];
-
-pub const LIST_SCAN: &[&str] = &[
-    "user_id",
-    "code",
-    "discount_percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-];
 
 #[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
@@ -135,37 +114,11 @@ pub fn run(command: CouponCommand, catalog: &Catalog<'_>) -> Result<Output, AppE
                 page_size: args.page_size,
             })?;
             return Ok(Output::Listing {
-                columns: LIST_COLUMNS.to_vec(),
-                scan: LIST_SCAN.to_vec(),
-                rows: coupons.iter().map(coupon_record).collect(),
+                columns: COUPON_LIST.to_vec(),
+                scan: COUPON_SCAN.to_vec(),
+                rows: views::records(&coupons, views::Coupon::of),
             });
         }
     };
-    Ok(Output::One(coupon_record(&coupon)))
-}
-
-fn coupon_record(c: &Coupon) -> Record {
-    Record::new()
-        .field("coupon_id", Cell::text(c.id.as_str()))
-        .field("user_id", Cell::text(c.user_id.as_str()))
-        .field("code", Cell::text(c.code.as_str()))
-        .field("discount_percentage", Cell::Percent(c.percentage))
-        .field("valid_from", Cell::Time(c.window.from()))
-        .field("valid_to", Cell::Time(c.window.until()))
-        .field("is_active", Cell::Bool(c.is_active))
-        .field("created_at", Cell::Time(c.created_at))
-        .field(
-            "actor",
-            Cell::opt(c.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
-        .field(
-            "deactivated_at",
-            Cell::opt(c.deactivated.as_ref(), |x| Cell::Time(x.at)),
-        )
-        .field(
-            "deactivated_by",
-            Cell::opt(c.deactivated.as_ref().and_then(|x| x.by.as_ref()), |a| {
-                Cell::text(a.as_str())
-            }),
-        )
+    Ok(Output::One(Record::of(&views::Coupon::of(&coupon))))
 }

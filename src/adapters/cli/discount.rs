@@ -2,11 +2,13 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Output, Record};
+use super::output::Output;
 use super::parse::domain;
+use super::record::Record;
+use super::views::{self, DISCOUNT_LIST, DISCOUNT_SCAN};
 use crate::app::usecases::{ListDiscounts, SetDiscount};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Discount, Instant, Percentage, ProductId};
+use crate::domain::{Instant, Percentage, ProductId};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -58,29 +60,6 @@ pub struct ClearArgs {
     pub(super) product_id: ProductId,
 }
 
-pub const LIST_COLUMNS: &[&str] = &[
-    "discount_id",
-    "product_id",
-    "percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-    "created_at",
-    "actor",
-    "deactivated_at",
-    "deactivated_by",
-];
-
-pub const LIST_SCAN: &[&str] = &[
-    "discount_id",
-    "product_id",
-    "percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-    "deactivated_at",
-];
-
 impl DiscountCommand {
     /// How to see whether a write whose outcome is unknown was applied.
     pub fn how_to_check(&self) -> String {
@@ -107,10 +86,7 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
                 from: args.from,
                 until: args.until,
             })?;
-            Ok(Output::One(discount_record(&set.discount).field(
-                "replaced_discount_id",
-                Cell::opt(set.replaced.as_ref(), |id| Cell::text(id.as_str())),
-            )))
+            Ok(Output::One(Record::of(&views::Discount::set(&set))))
         }
         DiscountCommand::List(args) => {
             let discounts = catalog.list_discounts(ListDiscounts {
@@ -120,51 +96,15 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
                 page_size: args.page_size,
             })?;
             Ok(Output::Listing {
-                columns: LIST_COLUMNS.to_vec(),
-                scan: LIST_SCAN.to_vec(),
-                rows: discounts.iter().map(listed_record).collect(),
+                columns: DISCOUNT_LIST.to_vec(),
+                scan: DISCOUNT_SCAN.to_vec(),
+                rows: views::records(&discounts, views::Discount::listed),
             })
         }
         DiscountCommand::Clear(args) => {
-            let id = args.product_id;
-            let cleared = catalog.clear_discount(&id)?;
-            Ok(Output::One(
-                Record::new()
-                    .field("product_id", Cell::text(id.as_str()))
-                    .field(
-                        "deactivated_discount_id",
-                        Cell::opt(cleared.as_ref(), |d| Cell::text(d.as_str())),
-                    ),
-            ))
+            let cleared = catalog.clear_discount(&args.product_id)?;
+            let view = views::DiscountCleared::of(&args.product_id, cleared.as_ref());
+            Ok(Output::One(Record::of(&view)))
         }
     }
-}
-
-fn discount_record(d: &Discount) -> Record {
-    Record::new()
-        .field("discount_id", Cell::text(d.id.as_str()))
-        .field("product_id", Cell::text(d.product_id.as_str()))
-        .field("percentage", Cell::Percent(d.percentage))
-        .field("valid_from", Cell::Time(d.window.from()))
-        .field("valid_to", Cell::Time(d.window.until()))
-        .field("is_active", Cell::Bool(d.is_active))
-        .field("created_at", Cell::Time(d.created_at))
-}
-
-fn listed_record(d: &Discount) -> Record {
-    discount_record(d)
-        .field(
-            "actor",
-            Cell::opt(d.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
-        .field(
-            "deactivated_at",
-            Cell::opt(d.deactivated.as_ref(), |x| Cell::Time(x.at)),
-        )
-        .field(
-            "deactivated_by",
-            Cell::opt(d.deactivated.as_ref().and_then(|x| x.by.as_ref()), |a| {
-                Cell::text(a.as_str())
-            }),
-        )
 }

@@ -14,11 +14,14 @@ mod parse;
 mod product;
 mod product_lifecycle;
 mod progress;
+mod record;
 mod request;
 mod stock;
 mod stock_verify;
+mod stored;
 mod stream;
 mod table;
+mod views;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -233,7 +236,7 @@ fn write_once(
             keyed,
             &earlier,
             |catalog| dispatch(command.clone(), catalog, global),
-            |output| output::stored::encode(output).map_err(AppError::Internal),
+            |output| stored::encode(output).map_err(AppError::Internal),
         )
         .map_err(|e| request::explain(e, &command, hint))?;
     match outcome {
@@ -242,7 +245,7 @@ fn write_once(
             if global.verbose {
                 error::to_stderr("milly: already done under this idempotency key; printing the recorded result\n");
             }
-            output::stored::decode(&text).map_err(|e| {
+            stored::decode(&text).map_err(|e| {
                 Failure::internal(format!(
                     "cannot read the result recorded under the key: {e}"
                 ))

@@ -2,12 +2,14 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Format, Output, Record};
+use super::output::{Format, Output};
 use super::parse::domain;
+use super::record::Record;
 use super::stream::StdoutRows;
-use crate::app::usecases::{AdjustStock, StockAdjusted, StockLog};
+use super::views::{self, STOCK_HISTORY};
+use crate::app::usecases::{AdjustStock, StockLog};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Instant, ProductId, Reason, StockChange, StockEvent};
+use crate::domain::{Instant, ProductId, Reason, StockChange};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -68,17 +70,6 @@ impl StockCommand {
     }
 }
 
-pub const HISTORY_COLUMNS: &[&str] = &[
-    "id",
-    "product_id",
-    "version",
-    "change",
-    "total_after_change",
-    "reason",
-    "created_at",
-    "actor",
-];
-
 /// The result of a stock command, and what the CLI may report about it on
 /// stderr with `--verbose`.
 pub struct StockOutput {
@@ -100,7 +91,7 @@ pub fn run(
                 expected_version: args.expect_version,
             })?;
             Ok(StockOutput {
-                output: Output::One(adjusted_record(&adjusted)),
+                output: Output::One(Record::of(&views::StockAdjusted::of(&adjusted))),
                 attempts: Some(adjusted.attempts),
             })
         }
@@ -122,49 +113,14 @@ fn history(args: HistoryArgs, catalog: &Catalog<'_>, format: Format) -> Result<O
         since: args.since,
         limit: args.limit,
     };
-    let mut out = StdoutRows::new(format, HISTORY_COLUMNS);
-    let streamed = catalog.stream_stock_log(log, &mut |event| out.row(event_record(&event)));
+    let mut out = StdoutRows::new(format, STOCK_HISTORY);
+    let streamed = catalog.stream_stock_log(log, &mut |event| {
+        out.row(Record::of(&views::StockEvent::logged(&event)))
+    });
     match streamed {
         Ok(_) => out.finish().map(|()| Output::Streamed),
         // A reader that went away ends the listing quietly.
         Err(_) if out.is_closed() => Ok(Output::Streamed),
         Err(e) => Err(out.failure_or(e)),
     }
-}
-
-fn adjusted_record(a: &StockAdjusted) -> Record {
-    let e = &a.event;
-    Record::new()
-        .field("product_id", Cell::text(e.product_id.as_str()))
-        .field("event_id", Cell::text(e.id.as_str()))
-        .field("change", Cell::Int(e.change))
-        .field("new_stock_count", Cell::Int(e.total_after_change))
-        .field("version", Cell::Int(e.version))
-        .field(
-            "reason",
-            Cell::opt(e.reason.as_ref(), |r| Cell::text(r.as_str())),
-        )
-        .field("created_at", Cell::Time(e.created_at))
-        .field(
-            "actor",
-            Cell::opt(e.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
-}
-
-fn event_record(e: &StockEvent) -> Record {
-    Record::new()
-        .field("id", Cell::text(e.id.as_str()))
-        .field("product_id", Cell::text(e.product_id.as_str()))
-        .field("version", Cell::Int(e.version))
-        .field("change", Cell::Int(e.change))
-        .field("total_after_change", Cell::Int(e.total_after_change))
-        .field(
-            "reason",
-            Cell::opt(e.reason.as_ref(), |r| Cell::text(r.as_str())),
-        )
-        .field("created_at", Cell::Time(e.created_at))
-        .field(
-            "actor",
-            Cell::opt(e.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
 }
