@@ -353,3 +353,73 @@ pub fn completion_script(shell: clap_complete::Shell) -> String {
     clap_complete::generate(shell, &mut Cli::command(), "milly", &mut buffer);
     String::from_utf8(buffer).expect("completion scripts are UTF-8")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::usecases::ListProducts;
+    use record::{Cell, Record};
+
+    /// A key recorded by milly 0.1.0 for `product create --name Mug
+    /// --price 12` replays its recorded result, and refuses another request.
+    #[test]
+    fn a_key_recorded_under_request_format_1_replays() {
+        let (args, recorded) = request::tests::RELEASE_0_1_0[0];
+        assert_eq!(
+            args,
+            ["product", "create", "--name", "Mug", "--price", "12"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let settings = StoreSettings {
+            lock_timeout: Duration::from_secs(5),
+            create_missing: true,
+            dry_run: false,
+            connect_timeout: Duration::from_secs(5),
+        };
+        let store =
+            persistence::open(&DatabaseUrl::Sqlite(dir.path().join("m.db")), &settings).unwrap();
+        let clock = SystemClock { fixed: None };
+        let catalog = Catalog::new(store.as_ref(), &clock, RetryPolicy::default());
+        catalog.prepare().unwrap();
+        let key = IdempotencyKey::parse("key", "k").unwrap();
+        let first = Output::One(Record::from_cells(vec![(
+            "id",
+            Cell::Text("PROD01JD5Q3Z8X4N2M7K9P6R3T1V0W".into()),
+        )]));
+        let as_recorded = Keyed {
+            key: &key,
+            fingerprint: recorded.into(),
+        };
+        catalog
+            .once(
+                Some(as_recorded),
+                |_| Ok(()),
+                |()| stored::encode(&first).map_err(AppError::Internal),
+            )
+            .unwrap();
+        let run = |args: &[&str]| {
+            let given = Cli::command()
+                .try_get_matches_from(["milly"].iter().chain(args))
+                .unwrap();
+            let cli = Cli::from_arg_matches(&given).unwrap();
+            write_once(cli.command, &given, &catalog, &cli.global, Some(&key))
+        };
+        let replayed = run(args).unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(
+            output::render(&replayed, output::Format::Json),
+            output::render(&first, output::Format::Json)
+        );
+        let listed = catalog
+            .list_products(ListProducts {
+                name_contains: None,
+                page: 1,
+                page_size: 10,
+                at: None,
+                include_archived: true,
+            })
+            .unwrap();
+        assert!(listed.is_empty(), "the replay wrote nothing");
+        let other = run(&["product", "create", "--name", "Mug", "--price", "12.50"]);
+        assert_eq!(other.err().map(|f| f.code), Some("idempotency_key_reused"));
+    }
+}

@@ -330,7 +330,7 @@ pub fn explain(e: AppError, command: &Command, keyed: bool) -> Failure {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use clap::{CommandFactory, FromArgMatches};
 
     use super::*;
@@ -340,7 +340,7 @@ mod tests {
     /// derived `Debug` of its arguments) for every kind of write command,
     /// with and without its optional arguments: keys recorded under them
     /// must still replay.
-    const RELEASE_0_1_0: &[(&[&str], &str)] = &[
+    pub(in crate::adapters::cli) const RELEASE_0_1_0: &[(&[&str], &str)] = &[
         (
             &["product", "create", "--name", "Mug", "--price", "12"],
             "2aa532b89aedbb45d373143cdcaeb48b6abffcd25ce069605185d2d51253ef6d",
