@@ -863,7 +863,7 @@ impl KeysPruned {
     }
 }
 
-/// A list's records.
+/// The records of a list, each item through its view.
 pub fn records<'a, T: 'a, V: Serialize>(
     items: impl IntoIterator<Item = &'a T>,
     view: impl Fn(&'a T) -> V,
