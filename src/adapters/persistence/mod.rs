@@ -2,6 +2,7 @@
 
 mod decode;
 mod import;
+pub mod memory;
 pub mod migrations;
 pub mod mysql;
 mod paging;
