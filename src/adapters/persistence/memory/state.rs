@@ -420,10 +420,16 @@ impl State {
             .ledgers
             .get(id)
             .is_some_and(|l| l.contains_key(&event.version));
-        if taken || self.event_ids.contains(&event.id) {
+        if taken {
             return Err(StoreError::Conflict(format!(
                 "version {} of product {id} is taken",
                 event.version
+            )));
+        }
+        if self.event_ids.contains(&event.id) {
+            return Err(StoreError::Conflict(format!(
+                "a ledger row with id {} exists",
+                event.id
             )));
         }
         if event.version < 1 || event.total_after_change < 0 {
