@@ -37,6 +37,8 @@
 //! created.
 
 mod state;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::ops::ControlFlow;
