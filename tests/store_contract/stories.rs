@@ -10,7 +10,7 @@ use milly::app::{Catalog, Clock, RetryPolicy};
 use milly::domain::text::fold_case;
 use milly::domain::*;
 
-use crate::backends::TestDb;
+use crate::backends::{Engine, Sql, TestDb};
 use crate::script_stories::{
     a_dry_run_store_checks_every_write_and_keeps_nothing, a_stock_batch_commits_all_or_nothing,
     a_stock_batch_holds_off_other_writers_of_its_products, ledger_scans_hand_over_rows_as_stored,
@@ -515,10 +515,9 @@ fn name_searches_find_what_a_full_scan_finds(db: &TestDb) {
         assert!(store.set_archived(&archive).unwrap());
     }
 
-    let locate = if db.is_sqlite() {
-        "instr(name_folded, ?) > 0"
-    } else {
-        "LOCATE(?, name_folded) > 0"
+    let locate = match db.sql() {
+        Sql::Sqlite => "instr(name_folded, ?) > 0",
+        Sql::Mysql => "LOCATE(?, name_folded) > 0",
     };
     let terms = [
         "q",
@@ -875,7 +874,10 @@ fn migrating_twice_applies_nothing_and_status_counts_rows(db: &TestDb) {
         .create_coupon(&coupon("1", "ONE", "10", all_window()))
         .unwrap();
     let status = store.status().unwrap();
-    let expected_backend = if db.is_sqlite() { "sqlite" } else { "mysql" };
+    let expected_backend = match db.sql() {
+        Sql::Sqlite => "sqlite",
+        Sql::Mysql => "mysql",
+    };
     assert_eq!(status.backend, expected_backend);
     assert_eq!(status.schema_version, status.supported_version);
     assert_eq!(status.schema_version, *versions.last().unwrap());
@@ -898,8 +900,9 @@ fn a_newer_schema_is_refused(db: &TestDb) {
     let marker = "INSERT INTO milly_migrations (version, name, checksum, applied_at)
                   VALUES (999, 'from the future', '0', '2030-01-01 00:00:00')";
     db.raw_exec(marker).unwrap();
-    if db.is_sqlite() {
-        db.raw_exec("PRAGMA user_version = 999").unwrap();
+    match db.sql() {
+        Sql::Sqlite => db.raw_exec("PRAGMA user_version = 999").unwrap(),
+        Sql::Mysql => {}
     }
     let newer = db.open_unmigrated();
     match newer.migrate() {
@@ -914,10 +917,13 @@ fn a_newer_schema_is_refused(db: &TestDb) {
     // Refusing changed nothing.
     db.raw_exec("DELETE FROM milly_migrations WHERE version = 999")
         .unwrap();
-    if db.is_sqlite() {
-        let latest = store.status().unwrap().supported_version;
-        db.raw_exec(&format!("PRAGMA user_version = {latest}"))
-            .unwrap();
+    match db.sql() {
+        Sql::Sqlite => {
+            let latest = store.status().unwrap().supported_version;
+            db.raw_exec(&format!("PRAGMA user_version = {latest}"))
+                .unwrap();
+        }
+        Sql::Mysql => {}
     }
     assert_eq!(
         db.store()
@@ -1290,16 +1296,15 @@ fn a_key_recorded_by_a_concurrent_unit_is_a_conflict_and_rolls_back(db: &TestDb)
 
         // Held off: run to its end while the first unit is still open.
         let gave_up = find_or_record_race_key(impatient.as_ref());
-        if db.is_sqlite() {
-            assert!(
-                matches!(&gave_up, Err(StoreError::Conflict(m)) if m.contains("locked")),
+        match db.engine() {
+            Engine::Sqlite | Engine::Memory => assert!(
+                matches!(&gave_up, Err(StoreError::Conflict(m)) if m.contains("lock")),
                 "the second unit cannot begin while the first holds the write lock: {gave_up:?}"
-            );
-        } else {
-            assert!(
+            ),
+            Engine::Mysql => assert!(
                 matches!(&gave_up, Err(StoreError::Unavailable(m)) if m.contains("lock timeout")),
                 "the second unit's insert waits for the first's row, past its lock timeout: {gave_up:?}"
-            );
+            ),
         }
 
         let url = db.url.clone();
@@ -1310,22 +1315,24 @@ fn a_key_recorded_by_a_concurrent_unit_is_a_conflict_and_rolls_back(db: &TestDb)
             find_or_record_race_key(store.as_ref())
         });
         started.recv().unwrap();
-        if !db.is_sqlite() {
-            db.await_a_lock_wait();
+        match db.engine() {
+            Engine::Mysql => db.await_a_lock_wait(),
+            // A waiting writer is invisible from outside: the impatient
+            // rival has shown the hold-off already.
+            Engine::Sqlite | Engine::Memory => {}
         }
         second
     });
     let outcome = second.join().unwrap();
-    if db.is_sqlite() {
-        assert!(
+    match db.engine() {
+        Engine::Sqlite | Engine::Memory => assert!(
             matches!(&outcome, Ok(Some(found)) if found.result == "first"),
             "the second unit began after the first committed: {outcome:?}"
-        );
-    } else {
-        assert!(
+        ),
+        Engine::Mysql => assert!(
             matches!(&outcome, Err(StoreError::Conflict(_))),
             "the second unit waited for the first's row and conflicts once it commits: {outcome:?}"
-        );
+        ),
     }
     assert_eq!(
         first
@@ -1367,35 +1374,39 @@ fn an_older_schema_is_upgraded_by_migrate_and_by_prepare_only_on_a_file(db: &Tes
     let product = create(store.as_ref(), "Before", 100, 3);
     let latest = migrations_latest();
     // The latest version fills MySQL's name index: undo what it did.
-    if !db.is_sqlite() {
-        db.raw_exec("DELETE FROM product_name_trigrams").unwrap();
+    match db.sql() {
+        Sql::Mysql => db.raw_exec("DELETE FROM product_name_trigrams").unwrap(),
+        Sql::Sqlite => {}
     }
     db.raw_exec(&format!(
         "DELETE FROM milly_migrations WHERE version = {latest}"
     ))
     .unwrap();
-    if db.is_sqlite() {
-        db.raw_exec(&format!("PRAGMA user_version = {}", latest - 1))
-            .unwrap();
+    match db.sql() {
+        Sql::Sqlite => db
+            .raw_exec(&format!("PRAGMA user_version = {}", latest - 1))
+            .unwrap(),
+        Sql::Mysql => {}
     }
     let store = db.open_unmigrated();
     assert_eq!(store.status().unwrap().schema_version, latest - 1);
-    if db.is_sqlite() {
+    match db.sql() {
         // A file is upgraded on use.
-        assert_eq!(store.prepare().unwrap(), vec![latest]);
-    } else {
-        let refused = store.prepare();
-        assert!(
-            matches!(&refused, Err(StoreError::SchemaOutdated(m)) if m.contains("milly db migrate")),
-            "{refused:?}"
-        );
-        assert_eq!(
-            store.status().unwrap().schema_version,
-            latest - 1,
-            "nothing changed"
-        );
-        assert_eq!(store.migrate().unwrap(), vec![latest]);
-        assert_eq!(store.prepare().unwrap(), Vec::<i64>::new());
+        Sql::Sqlite => assert_eq!(store.prepare().unwrap(), vec![latest]),
+        Sql::Mysql => {
+            let refused = store.prepare();
+            assert!(
+                matches!(&refused, Err(StoreError::SchemaOutdated(m)) if m.contains("milly db migrate")),
+                "{refused:?}"
+            );
+            assert_eq!(
+                store.status().unwrap().schema_version,
+                latest - 1,
+                "nothing changed"
+            );
+            assert_eq!(store.migrate().unwrap(), vec![latest]);
+            assert_eq!(store.prepare().unwrap(), Vec::<i64>::new());
+        }
     }
     assert_eq!(store.status().unwrap().schema_version, latest);
     let found = store
@@ -1470,31 +1481,35 @@ fn a_keyed_write_runs_once_and_replays_its_result(db: &TestDb) {
 fn a_result_too_large_for_the_server_is_refused_before_writing(db: &TestDb) {
     let store = db.store();
     let huge = "x".repeat(17 * 1024 * 1024);
-    let end = if db.is_sqlite() {
-        UnitEnd::Commit
-    } else {
-        UnitEnd::Rollback
+    // SQLite keeps a result of any size; MySQL refuses one past its
+    // largest packet before writing, leaving the unit to roll back.
+    let end = match db.sql() {
+        Sql::Sqlite => UnitEnd::Commit,
+        Sql::Mysql => UnitEnd::Rollback,
     };
     let recorded = unit(store.as_ref(), end, || {
         store.record_request(&key("huge"), &request("f", &huge), t0())
     });
-    if db.is_sqlite() {
-        recorded.unwrap();
-        assert_eq!(
-            store
-                .recorded_request(&key("huge"))
-                .unwrap()
-                .unwrap()
-                .result
-                .len(),
-            huge.len()
-        );
-    } else {
-        assert!(
-            matches!(&recorded, Err(StoreError::Unavailable(m)) if m.contains("too large to record")),
-            "{recorded:?}"
-        );
-        assert_eq!(store.recorded_request(&key("huge")).unwrap(), None);
+    match end {
+        UnitEnd::Commit => {
+            recorded.unwrap();
+            assert_eq!(
+                store
+                    .recorded_request(&key("huge"))
+                    .unwrap()
+                    .unwrap()
+                    .result
+                    .len(),
+                huge.len()
+            );
+        }
+        UnitEnd::Rollback => {
+            assert!(
+                matches!(&recorded, Err(StoreError::Unavailable(m)) if m.contains("too large to record")),
+                "{recorded:?}"
+            );
+            assert_eq!(store.recorded_request(&key("huge")).unwrap(), None);
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod backend;
 mod decode;
 mod import;
+pub mod memory;
 pub mod migrations;
 pub mod mysql;
 mod paging;
