@@ -2,6 +2,8 @@
 //! now (`now`, `today`, `-7d`, `+30d`, …), parsed here once for every flag
 //! that takes a time, and resolved against the clock when the command runs.
 
+use std::borrow::Cow;
+
 use chrono::{Duration, TimeZone, Utc};
 
 use super::error::DomainError;
@@ -14,6 +16,8 @@ pub const MOMENT_FORMS: &str = "an RFC 3339 time such as 2025-03-01T12:00:00Z, a
 /// what the operator wrote rather than a normalised form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moment {
+    /// What the caller calls it (a flag, an import column).
+    field: Cow<'static, str>,
     typed: String,
     kind: Kind,
 }
@@ -46,17 +50,17 @@ impl Moment {
             _ => Kind::At(Instant::parse_or_say(field, raw, MOMENT_FORMS)?),
         };
         Ok(Moment {
+            field: Cow::Borrowed(field),
             typed: raw.to_owned(),
             kind,
         })
     }
 
-    /// An absolute moment (a time already resolved).
-    pub fn at(at: Instant) -> Self {
-        Moment {
-            typed: at.to_string(),
-            kind: Kind::At(at),
-        }
+    /// The same moment under the name the caller knows it by (the command
+    /// line names a value after its flag only once it has been parsed).
+    pub fn named(mut self, field: impl Into<Cow<'static, str>>) -> Self {
+        self.field = field.into();
+        self
     }
 
     /// What the operator typed.
@@ -64,10 +68,25 @@ impl Moment {
         &self.typed
     }
 
+    /// What the caller calls it.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What makes two requests name the same moment: an absolute time in
+    /// its one normal form, a relative one as typed (`+30d` means the same
+    /// request whichever day it is run again).
+    pub fn request_text(&self) -> String {
+        match self.kind {
+            Kind::At(at) => at.to_rfc3339(),
+            _ => self.typed.to_ascii_lowercase(),
+        }
+    }
+
     /// The instant this moment names when "now" is `now`. A relative time
     /// that lands outside the years 1970 to 9999 is refused like an
     /// absolute one would be.
-    pub fn resolve(&self, field: &'static str, now: Instant) -> Result<Instant, DomainError> {
+    pub fn resolve(&self, now: Instant) -> Result<Instant, DomainError> {
         let now = now.as_datetime();
         let at = match self.kind {
             Kind::At(at) => return Ok(at),
@@ -82,8 +101,21 @@ impl Moment {
         at.filter(|at| (1970..=9999).contains(&chrono::Datelike::year(at)))
             .map(Instant::from_datetime)
             .ok_or_else(|| {
-                DomainError::invalid(field, &self.typed, "a time in the years 1970 to 9999")
+                DomainError::invalid("value", &self.typed, "a time in the years 1970 to 9999")
+                    .named(self.field.clone())
             })
+    }
+}
+
+/// An absolute moment: a time already known, as a caller other than the
+/// command line gives one.
+impl From<Instant> for Moment {
+    fn from(at: Instant) -> Self {
+        Moment {
+            field: Cow::Borrowed("time"),
+            typed: at.to_rfc3339(),
+            kind: Kind::At(at),
+        }
     }
 }
 
@@ -121,7 +153,7 @@ mod tests {
     fn resolved(raw: &str, now: &str) -> String {
         Moment::parse("--at", raw)
             .unwrap()
-            .resolve("--at", at(now))
+            .resolve(at(now))
             .unwrap()
             .to_rfc3339()
     }
@@ -204,12 +236,17 @@ mod tests {
         assert!(err.contains("at most 6 decimals"), "{err}");
         // Out of range once resolved.
         let far = Moment::parse("--until", "+10000000d").unwrap();
-        let err = far
-            .resolve("--until", at("2026-01-01"))
-            .unwrap_err()
-            .to_string();
+        let err = far.resolve(at("2026-01-01")).unwrap_err().to_string();
         assert!(err.contains("\"+10000000d\""), "{err}");
+        assert!(err.contains("--until"), "{err}");
         assert!(err.contains("1970 to 9999"), "{err}");
+    }
+
+    #[test]
+    fn one_request_whatever_the_spelling_of_an_absolute_time() {
+        let text = |raw: &str| Moment::parse("t", raw).unwrap().request_text();
+        assert_eq!(text("2025-03-01"), text("2025-03-01T00:00:00Z"));
+        assert_eq!(text("+30D"), "+30d");
     }
 
     #[test]

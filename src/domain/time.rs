@@ -173,10 +173,21 @@ impl Window {
         until: Instant,
         until_field: &'static str,
     ) -> Result<Self, DomainError> {
+        Self::typed(from, until, until_field, &until.to_rfc3339())
+    }
+
+    /// As [`Window::new`], quoting the end as it was typed (`+30d`) when
+    /// it does not come after the start.
+    pub fn typed(
+        from: Instant,
+        until: Instant,
+        until_field: &'static str,
+        until_typed: &str,
+    ) -> Result<Self, DomainError> {
         if from >= until {
             return Err(DomainError::invalid(
                 until_field,
-                until.to_rfc3339(),
+                until_typed,
                 format!("a time after the start of the window, {from}"),
             ));
         }

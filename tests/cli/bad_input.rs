@@ -107,7 +107,12 @@ const TIMES: &[&str] = &[
     "2025-03-01T00:00:00+0900x",
     "2025-03-01T00:00:00",
     "2025-03-01 00:00:00",
-    "yesterday",
+    // Relative times have a sign, a whole number and a unit (now, today,
+    // yesterday and tomorrow are words milly knows).
+    "last week",
+    "7d",
+    "+7y",
+    "-1.5d",
     "1740787200",
     "2025-3-1",
     "NaN",

@@ -23,6 +23,7 @@ mod import_stock;
 mod lifecycle;
 mod list_all;
 mod products;
+mod relative_times;
 mod security;
 mod snapshots;
 mod stock;

@@ -12,7 +12,7 @@ fn create(user: &str, raw_code: Option<&str>, pct: &str) -> CreateCoupon {
         user_id: customer(user),
         percentage: percent(pct),
         valid_from: None,
-        valid_to: at("2025-12-31"),
+        valid_to: at("2025-12-31").into(),
         code: raw_code.map(code),
     }
 }
@@ -79,7 +79,7 @@ fn a_generated_code_has_ten_unambiguous_characters() {
 fn a_window_that_ends_before_it_starts_is_invalid() {
     let world = World::new();
     let refused = world.catalog().create_coupon(CreateCoupon {
-        valid_to: at("2025-05-01"),
+        valid_to: at("2025-05-01").into(),
         ..create("42", Some("LATE1"), "10")
     });
     assert!(
@@ -173,7 +173,7 @@ fn coupons_are_shown_by_code_and_listed_by_customer_and_activity() {
         .list_coupons(ListCoupons {
             user_id: None,
             active: true,
-            at: Some(at("2026-01-01")),
+            at: Some(at("2026-01-01").into()),
             page: 1,
             page_size: 10,
         })

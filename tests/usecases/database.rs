@@ -60,7 +60,7 @@ fn status_reports_the_latest_schema_and_counts_rows() {
             user_id: customer("42"),
             percentage: percent("5"),
             valid_from: None,
-            valid_to: at("2026-01-01"),
+            valid_to: at("2026-01-01").into(),
             code: Some(code("COUNTED")),
         })
         .unwrap();

@@ -222,7 +222,7 @@ fn a_code_repeated_in_the_file_or_taken_is_refused_with_its_lines() {
             user_id: crate::customer("9"),
             percentage: percent("5"),
             valid_from: None,
-            valid_to: at("2025-12-31"),
+            valid_to: at("2025-12-31").into(),
             code: Some(code("TAKEN")),
         })
         .unwrap();

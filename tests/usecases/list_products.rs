@@ -71,15 +71,15 @@ fn each_row_is_priced_with_its_discount_at_the_listing_instant() {
         .set_discount(SetDiscount {
             product_id: product.id.clone(),
             percentage: percent("25"),
-            from: Some(at("2025-06-10")),
-            until: Some(at("2025-06-20")),
+            from: Some(at("2025-06-10").into()),
+            until: Some(at("2025-06-20").into()),
         })
         .unwrap();
     let priced = |when: Option<&str>| {
         let rows = world
             .catalog()
             .list_products(ListProducts {
-                at: when.map(at),
+                at: when.map(|w| at(w).into()),
                 ..page(None, 1, 10)
             })
             .unwrap();
@@ -113,7 +113,7 @@ fn a_past_instant_lists_the_price_then() {
         world
             .catalog()
             .list_products(ListProducts {
-                at: Some(at(when)),
+                at: Some(at(when).into()),
                 ..page(None, 1, 10)
             })
             .unwrap()

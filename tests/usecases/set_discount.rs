@@ -49,8 +49,8 @@ fn a_discount_runs_thirty_days_from_now_unless_told() {
     let later = world
         .catalog()
         .set_discount(SetDiscount {
-            from: Some(at("2025-07-01")),
-            until: Some(at("2025-07-02")),
+            from: Some(at("2025-07-01").into()),
+            until: Some(at("2025-07-02").into()),
             ..set(&product.id, "20")
         })
         .unwrap();
@@ -89,8 +89,8 @@ fn an_empty_window_unknown_and_archived_products_are_refused() {
     let world = World::new();
     let product = world.product("Mug", "10.00", "1");
     let backwards = world.catalog().set_discount(SetDiscount {
-        from: Some(at("2025-07-01")),
-        until: Some(at("2025-06-01")),
+        from: Some(at("2025-07-01").into()),
+        until: Some(at("2025-06-01").into()),
         ..set(&product.id, "10")
     });
     assert!(

@@ -17,7 +17,7 @@ fn show(
         .show_product(ShowProduct {
             id: product.id.clone(),
             customer: who.map(customer),
-            at: when.map(at),
+            at: when.map(|w| at(w).into()),
         })
         .unwrap()
 }
@@ -29,7 +29,7 @@ fn coupon(world: &World, user: &str, raw_code: &str, pct: &str, until: &str) {
             user_id: customer(user),
             percentage: percent(pct),
             valid_from: None,
-            valid_to: at(until),
+            valid_to: at(until).into(),
             code: Some(code(raw_code)),
         })
         .unwrap();

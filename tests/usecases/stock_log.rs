@@ -62,7 +62,7 @@ fn the_log_is_every_event_in_the_order_written() {
     let since = log(
         &world,
         StockLog {
-            since: Some(at("2025-06-03")),
+            since: Some(at("2025-06-03").into()),
             ..all()
         },
     )

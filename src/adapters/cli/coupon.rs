@@ -3,12 +3,12 @@
 use clap::{Args, Subcommand};
 
 use super::output::Output;
-use super::parse::domain;
+use super::parse::{domain, moment};
 use super::record::Record;
 use super::views::{self, COUPON_LIST, COUPON_SCAN};
 use crate::app::usecases::{CreateCoupon, ListCoupons};
 use crate::app::{AppError, Catalog};
-use crate::domain::{CouponCode, CustomerId, Instant, Percentage};
+use crate::domain::{CouponCode, CustomerId, Moment, Percentage};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -31,9 +31,9 @@ pub struct ListArgs {
     /// Only coupons switched on and valid now (or at --at)
     #[arg(long)]
     active: bool,
-    /// The moment --active is judged at (RFC 3339 or a date) [default: now]
-    #[arg(long, requires = "active", value_parser = domain(Instant::parse))]
-    at: Option<Instant>,
+    /// The moment --active is judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]
+    #[arg(long, requires = "active", allow_hyphen_values = true, value_parser = moment())]
+    at: Option<Moment>,
     /// Coupons per page
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     page_size: u32,
@@ -57,12 +57,12 @@ pub struct CreateArgs {
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
     #[arg(long, allow_hyphen_values = true, value_parser = domain(Percentage::parse))]
     pub(super) percent: Percentage,
-    /// End of validity, exclusive (RFC 3339 or a date)
-    #[arg(long, value_parser = domain(Instant::parse))]
-    pub(super) valid_to: Instant,
-    /// Start of validity (RFC 3339 or a date) [default: now]
-    #[arg(long, value_parser = domain(Instant::parse))]
-    pub(super) valid_from: Option<Instant>,
+    /// End of validity, exclusive (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) valid_to: Moment,
+    /// Start of validity (RFC 3339, a date, today, -7d, +30d …) [default: now]
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) valid_from: Option<Moment>,
     /// Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]
     #[arg(long, value_parser = domain(CouponCode::parse))]
     pub(super) code: Option<CouponCode>,

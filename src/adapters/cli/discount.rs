@@ -3,12 +3,12 @@
 use clap::{Args, Subcommand};
 
 use super::output::Output;
-use super::parse::domain;
+use super::parse::{domain, moment};
 use super::record::Record;
 use super::views::{self, DISCOUNT_LIST, DISCOUNT_SCAN};
 use crate::app::usecases::{ListDiscounts, SetDiscount};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Instant, Percentage, ProductId};
+use crate::domain::{Moment, Percentage, ProductId};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -29,12 +29,12 @@ pub struct SetArgs {
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
     #[arg(long, allow_hyphen_values = true, value_parser = domain(Percentage::parse))]
     pub(super) percent: Percentage,
-    /// Start of the discount (RFC 3339 or a date) [default: now]
-    #[arg(long, value_parser = domain(Instant::parse))]
-    pub(super) from: Option<Instant>,
-    /// End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]
-    #[arg(long, value_parser = domain(Instant::parse))]
-    pub(super) until: Option<Instant>,
+    /// Start of the discount (RFC 3339, a date, today, -7d, +30d …) [default: now]
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) from: Option<Moment>,
+    /// End of the discount, exclusive (RFC 3339, a date, today, -7d, +30d …) [default: 30 days after --from]
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) until: Option<Moment>,
 }
 
 #[derive(Debug, Clone, Args)]

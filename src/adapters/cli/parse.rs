@@ -8,7 +8,7 @@ use clap::builder::{TypedValueParser, ValueParser};
 use clap::error::ErrorKind;
 use clap::{Arg, Command};
 
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Moment};
 
 /// A value parser from a domain parse function. The domain function is told
 /// no name: the refusal is named after the argument it came from (`--price`,
@@ -73,4 +73,29 @@ fn relax(cmd: Command) -> Command {
         }
     })
     .mut_subcommands(relax)
+}
+
+/// A time as typed, absolute or relative (`-7d`), named after its argument
+/// so that resolving it later (against the clock) can still name it.
+pub fn moment() -> MomentParser {
+    MomentParser
+}
+
+#[derive(Clone, Copy)]
+pub struct MomentParser;
+
+impl TypedValueParser for MomentParser {
+    type Value = Moment;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<Moment, clap::Error> {
+        let name = arg.map_or_else(|| "value".to_owned(), name_of);
+        domain(Moment::parse)
+            .parse_ref(cmd, arg, value)
+            .map(|moment| moment.named(name))
+    }
 }

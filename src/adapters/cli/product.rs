@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 
 use super::output::{is_closed_pipe, Format, Output, RowStream};
-use super::parse::domain;
+use super::parse::{domain, moment};
 use super::product_lifecycle;
 use super::record::Record;
 use super::views::{self, PRODUCT_LIST, PRODUCT_SCAN};
@@ -61,9 +61,9 @@ pub struct ListArgs {
     /// Page number, from 1
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     page: u64,
-    /// Price the products at this time instead of now (RFC 3339 or a date)
-    #[arg(long, value_parser = domain(Instant::parse))]
-    at: Option<Instant>,
+    /// Price the products at this time instead of now (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    at: Option<Moment>,
     /// List archived products too
     #[arg(long)]
     include_archived: bool,
@@ -77,9 +77,9 @@ pub struct ShowArgs {
     /// Apply this customer's best valid coupon
     #[arg(long, value_parser = domain(CustomerId::parse))]
     user: Option<CustomerId>,
-    /// Price the product at this time instead of now (RFC 3339 or a date)
-    #[arg(long, value_parser = domain(Instant::parse))]
-    at: Option<Instant>,
+    /// Price the product at this time instead of now (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    at: Option<Moment>,
     /// Add the pricing steps: list price, discount, coupon, final price
     #[arg(long)]
     explain: bool,
@@ -129,7 +129,7 @@ pub fn run(
                 stream_all(
                     catalog,
                     name_contains.as_ref().map(|n| n.as_str()),
-                    args.at,
+                    args.at.as_ref(),
                     args.include_archived,
                     format,
                 )?;
@@ -171,7 +171,7 @@ pub fn run(
 fn stream_all(
     catalog: &Catalog<'_>,
     name: Option<&str>,
-    at: Option<Instant>,
+    at: Option<&Moment>,
     include_archived: bool,
     format: Format,
 ) -> Result<(), AppError> {

@@ -15,7 +15,7 @@ use super::import::{ImportCommand, InputFormat};
 use super::product::ProductCommand;
 use super::stock::StockCommand;
 use crate::app::AppError;
-use crate::domain::Instant;
+use crate::domain::Moment;
 
 /// What a request is known by under an idempotency key.
 pub struct Fingerprints {
@@ -85,7 +85,7 @@ impl Write for Both<'_> {
 /// and `17.50`, an id in lower case) are one request; a value left out is
 /// `null`, not the default it would take when run.
 fn request(command: &Command) -> Value {
-    let time = |at: &Option<Instant>| at.map(Instant::to_rfc3339);
+    let time = |at: &Option<Moment>| at.as_ref().map(Moment::request_text);
     match command {
         Command::Product(ProductCommand::Create(a)) => json!({
             "command": "product create",
@@ -131,7 +131,7 @@ fn request(command: &Command) -> Value {
             "command": "coupon create",
             "user": a.user.as_str(),
             "percent_basis_points": a.percent.basis_points(),
-            "valid_to": a.valid_to.to_rfc3339(),
+            "valid_to": a.valid_to.request_text(),
             "valid_from": time(&a.valid_from),
             "code": a.code.as_ref().map(|c| c.as_str()),
         }),

@@ -3,13 +3,13 @@
 use clap::{Args, Subcommand};
 
 use super::output::{Format, Output};
-use super::parse::domain;
+use super::parse::{domain, moment};
 use super::record::Record;
 use super::stream::StdoutRows;
 use super::views::{self, STOCK_HISTORY};
 use crate::app::usecases::{AdjustStock, StockLog};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Instant, ProductId, Reason, StockChange};
+use crate::domain::{Moment, ProductId, Reason, StockChange};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -49,9 +49,9 @@ pub struct HistoryArgs {
     /// order they were written]
     #[arg(value_parser = domain(ProductId::parse))]
     product_id: Option<ProductId>,
-    /// Only movements at or after this time (RFC 3339 or a date)
-    #[arg(long, value_name = "TIME", value_parser = domain(Instant::parse))]
-    since: Option<Instant>,
+    /// Only movements at or after this time (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = moment())]
+    since: Option<Moment>,
     /// At most this many movements (the oldest first)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,

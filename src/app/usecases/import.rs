@@ -176,19 +176,26 @@ fn product_item(
     let discount = match row.discount_percent.as_deref() {
         None => None,
         Some(raw) => {
-            let from = optional(row.discount_from.as_deref(), |r| {
-                Instant::parse("discount_from", r)
-            })?
-            .unwrap_or(now);
-            let until = optional(row.discount_until.as_deref(), |r| {
-                Instant::parse("discount_until", r)
-            })?
-            .unwrap_or_else(|| from.plus_days(DEFAULT_DISCOUNT_DAYS));
+            let from = match row.discount_from.as_deref() {
+                Some(raw) => moment("discount_from", raw, now)?.0,
+                None => now,
+            };
+            let window = match row.discount_until.as_deref() {
+                Some(raw) => {
+                    let (until, typed) = moment("discount_until", raw, now)?;
+                    Window::typed(from, until, "discount_until", typed)?
+                }
+                None => Window::new(
+                    from,
+                    from.plus_days(DEFAULT_DISCOUNT_DAYS),
+                    "discount_until",
+                )?,
+            };
             Some(Discount {
                 id: DiscountId::generate(now, ids.next()),
                 product_id: product.id.clone(),
                 percentage: Percentage::parse("discount_percent", raw)?,
-                window: Window::new(from, until, "discount_until")?,
+                window,
                 is_active: true,
                 created_at: now,
                 actor: actor.clone(),
@@ -213,19 +220,30 @@ fn coupon_item(
         Some(raw) => CouponCode::parse("code", raw)?,
         None => super::create_coupon::generated_code(),
     };
-    let from = optional(row.valid_from.as_deref(), |r| {
-        Instant::parse("valid_from", r)
-    })?
-    .unwrap_or(now);
+    let from = match row.valid_from.as_deref() {
+        Some(raw) => moment("valid_from", raw, now)?.0,
+        None => now,
+    };
+    let (until, until_typed) = moment("valid_to", &row.valid_to, now)?;
     Ok(ImportItem::Coupon(Coupon {
         id: CouponId::generate(now, ids.next()),
         user_id: CustomerId::parse("user", &row.user)?,
         code,
         percentage: Percentage::parse("percent", &row.percent)?,
-        window: Window::new(from, Instant::parse("valid_to", &row.valid_to)?, "valid_to")?,
+        window: Window::typed(from, until, "valid_to", until_typed)?,
         is_active: true,
         created_at: now,
         actor: actor.clone(),
         deactivated: None,
     }))
+}
+
+/// A time of a row, absolute or relative to `now` as on the command line,
+/// with the text typed (for a message about it).
+fn moment<'r>(
+    field: &'static str,
+    raw: &'r str,
+    now: Instant,
+) -> Result<(Instant, &'r str), DomainError> {
+    Ok((Moment::parse(field, raw)?.resolve(now)?, raw))
 }

@@ -34,9 +34,10 @@ pub use show_product::{ProductView, ShowProduct};
 pub use stock_log::StockLog;
 pub use verify_ledgers::LedgerSummary;
 
+use super::error::AppError;
 use super::ports::{CatalogStore, Clock, Stores};
 use super::retry::RetryPolicy;
-use crate::domain::Actor;
+use crate::domain::{Actor, Instant, Moment};
 
 /// The use cases' shared context: the store's ports, the clock, the retry
 /// policy and the actor the composition root chose.
@@ -79,6 +80,16 @@ impl<'a> Catalog<'a> {
 
     fn actor(&self) -> Option<Actor> {
         self.actor.clone()
+    }
+
+    /// The instant a time as typed names now (`-7d`, `today`, or an
+    /// absolute time), or now when none was given.
+    fn resolve(&self, moment: Option<&Moment>) -> Result<Instant, AppError> {
+        let now = self.clock.now();
+        match moment {
+            Some(moment) => Ok(moment.resolve(now)?),
+            None => Ok(now),
+        }
     }
 }
 
