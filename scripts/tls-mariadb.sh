@@ -58,13 +58,17 @@ start() { # name port extra-args...
       || { cat "$DIR/$name/install.log" >&2; exit 1; }
   fi
   log "starting $name on 127.0.0.1:$port"
-  start-stop-daemon --start --background --pidfile "$DIR/$name/mysqld.pid" \
+  # run.pid is the daemon as started, known at once (mariadbd writes
+  # mysqld.pid only once it is up): a server that dies on start, say on a
+  # taken port, is reported now rather than after the whole wait.
+  start-stop-daemon --start --background --make-pidfile --pidfile "$DIR/$name/run.pid" \
     --exec /usr/sbin/mariadbd -- --no-defaults --user=root --datadir="$data" \
     --port="$port" --bind-address=127.0.0.1 --socket="$DIR/$name/mysqld.sock" \
     --pid-file="$DIR/$name/mysqld.pid" --log-error="$DIR/$name/error.log" \
     --innodb-buffer-pool-size=16M --skip-name-resolve "$@"
   for _ in $(seq 1 100); do
     answers "$name" && break
+    kill -0 "$(cat "$DIR/$name/run.pid")" 2>/dev/null || break
     sleep 0.1
   done
   answers "$name" || { log "$name did not start:"; tail -20 "$DIR/$name/error.log" >&2; exit 1; }

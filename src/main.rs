@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    milly::adapters::cli::main()
+    milly::bootstrap::main()
 }

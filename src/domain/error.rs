@@ -1,5 +1,7 @@
 //! The domain's one error type: bad values and broken business rules.
 
+use std::borrow::Cow;
+
 use thiserror::Error;
 
 /// What the domain refuses. `Invalid` is a value that can never be right
@@ -9,7 +11,9 @@ use thiserror::Error;
 pub enum DomainError {
     #[error("invalid {field} {value}: expected {allowed}")]
     Invalid {
-        field: &'static str,
+        /// What the caller calls the value: a flag, an argument, a field of
+        /// an import row.
+        field: Cow<'static, str>,
         /// The offending input, quoted and escaped so that control
         /// characters and blanks are visible, and cut short if huge.
         value: String,
@@ -51,9 +55,23 @@ impl DomainError {
             quoted.push_str(&format!(" (… {total} characters)"));
         }
         DomainError::Invalid {
-            field,
+            field: Cow::Borrowed(field),
             value: quoted,
             allowed: allowed.into(),
+        }
+    }
+
+    /// The same refusal under the name the caller knows the value by, for
+    /// a caller whose names are only known at run time (the command line
+    /// names a value after its flag); other errors are left as they are.
+    pub fn named(self, name: impl Into<Cow<'static, str>>) -> Self {
+        match self {
+            DomainError::Invalid { value, allowed, .. } => DomainError::Invalid {
+                field: name.into(),
+                value,
+                allowed,
+            },
+            other => other,
         }
     }
 }
@@ -70,5 +88,11 @@ mod tests {
         let e = DomainError::invalid("--name", &long, "at most 200 characters");
         assert!(e.to_string().contains("(… 1000 characters)"));
         assert!(e.to_string().len() < 150);
+    }
+
+    #[test]
+    fn a_renamed_refusal_names_the_new_name_only() {
+        let e = DomainError::invalid("value", "x", "a number").named(String::from("--page"));
+        assert_eq!(e.to_string(), r#"invalid --page "x": expected a number"#);
     }
 }

@@ -23,7 +23,17 @@ impl Instant {
     /// given: more than six decimals of a second, or a leap second (`:60`).
     /// Refusing them is the only way nothing is rounded without a word.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let bad = || DomainError::invalid(field, raw, ALLOWED);
+        Self::parse_or_say(field, raw, ALLOWED)
+    }
+
+    /// As [`Instant::parse`], saying `allowed` for a value that is no time
+    /// at all (a caller that accepts more forms lists them all).
+    pub(crate) fn parse_or_say(
+        field: &'static str,
+        raw: &str,
+        allowed: &str,
+    ) -> Result<Self, DomainError> {
+        let bad = || DomainError::invalid(field, raw, allowed);
         if fraction_digits(raw) > 6 {
             return Err(DomainError::invalid(
                 field,
@@ -163,10 +173,21 @@ impl Window {
         until: Instant,
         until_field: &'static str,
     ) -> Result<Self, DomainError> {
+        Self::typed(from, until, until_field, &until.to_rfc3339())
+    }
+
+    /// As [`Window::new`], quoting the end as it was typed (`+30d`) when
+    /// it does not come after the start.
+    pub fn typed(
+        from: Instant,
+        until: Instant,
+        until_field: &'static str,
+        until_typed: &str,
+    ) -> Result<Self, DomainError> {
         if from >= until {
             return Err(DomainError::invalid(
                 until_field,
-                until.to_rfc3339(),
+                until_typed,
                 format!("a time after the start of the window, {from}"),
             ));
         }

@@ -1,9 +1,9 @@
 //! Discounts, coupons and the prices they produce.
 
 use crate::harness::TestDb;
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     a_10_percent_discount_on_10000_lists_as_1000_off_final_9000,
     setting_a_discount_deactivates_the_previous_one,
     discount_applies_only_inside_its_window,

@@ -1,9 +1,9 @@
 //! Every documented exit code, with its message and JSON error object.
 
 use crate::harness::{Backend, TestDb};
-use crate::{on_both_backends, plain_tests};
+use crate::{on_every_backend, plain_tests};
 
-on_both_backends!(
+on_every_backend!(
     exit_0_on_success_and_2_on_usage_errors,
     exit_1_when_stored_data_is_unreadable,
     exit_3_for_unknown_products_everywhere,

@@ -4,11 +4,11 @@ use std::sync::Barrier;
 use std::thread;
 
 use crate::harness::TestDb;
-use crate::on_both_backends;
+use crate::on_every_backend;
 
 const RACERS: usize = 8;
 
-on_both_backends!(
+on_every_backend!(
     the_current_version_applies_and_a_stale_one_is_refused_naming_the_current,
     racing_processes_expecting_one_version_let_exactly_one_win,
     an_expected_version_must_be_a_positive_whole_number,

@@ -15,13 +15,13 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::harness::{mysql_admin_url, Backend, Run, TestDb, MILLY, NOW};
-use crate::{on_both_backends, on_mysql, plain_tests};
+use crate::{on_every_backend, on_mysql, plain_tests};
 
 /// How long a failure that is meant to be quick may take, with room for a
 /// loaded CI machine running other tests at the same time.
 const QUICKLY: Duration = Duration::from_secs(5);
 
-on_both_backends!(
+on_every_backend!(
     a_writer_killed_at_random_moments_leaves_the_ledger_intact,
     a_database_holding_another_applications_tables_is_refused_with_exit_6,
 );
@@ -918,9 +918,12 @@ pub fn assert_ledger_intact(db: &TestDb) {
         "no total below zero",
         "SELECT count(*) FROM stock_events WHERE total_after_change < 0",
     );
-    if db.backend == Backend::Sqlite {
-        assert_eq!(db.query_strings("PRAGMA integrity_check"), ["ok"]);
-        assert!(db.query_strings("PRAGMA foreign_key_check").is_empty());
+    match db.backend {
+        Backend::Sqlite => {
+            assert_eq!(db.query_strings("PRAGMA integrity_check"), ["ok"]);
+            assert!(db.query_strings("PRAGMA foreign_key_check").is_empty());
+        }
+        Backend::Mysql => {}
     }
 }
 

@@ -1,9 +1,9 @@
 //! The output formats parse, and keep the same fields and values.
 
 use crate::harness::TestDb;
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(json_ndjson_csv_and_table_agree);
+on_every_backend!(json_ndjson_csv_and_table_agree);
 
 fn json_ndjson_csv_and_table_agree(db: &TestDb) {
     let a = db.product("Plain", "17.49", "3");

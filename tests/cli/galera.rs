@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use mysql::prelude::Queryable;
 
-use crate::harness::{Run, MILLY};
+use crate::harness::{Run, LATEST, MILLY};
 
 struct Cluster {
     /// One URL per node, all naming this test's database.
@@ -26,9 +26,6 @@ struct Cluster {
 /// Taken for reading by every test on the cluster, for writing by the one
 /// that kills a node.
 static CLUSTER: RwLock<()> = RwLock::new(());
-
-/// The newest schema version (see tests/cli/upgrade.rs).
-const LATEST: i64 = 15;
 
 impl Cluster {
     fn new() -> Option<Cluster> {

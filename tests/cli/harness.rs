@@ -5,7 +5,10 @@
 //! gets its own freshly created database, dropped afterwards. When the
 //! variable is unset the MySQL tests are reported as *ignored*, so the
 //! summary says how many did not run instead of counting them as passed;
-//! when it is set and the server cannot be reached they fail.
+//! when it is set and the server cannot be reached they fail. Under `CI`
+//! (`CI=true`) an unset server variable fails the tests that need it too:
+//! CI starts every server, so a missing one is a broken run, not a skip
+//! (see `tests/common/ci.rs`).
 //!
 //! This test binary has its own `main` (`harness = false`, libtest-mimic),
 //! because only a runner of our own can decide at run time that a test is
@@ -14,14 +17,14 @@
 //! listing their functions in one of three macros, which register them
 //! wherever they are called (no list to keep in `main.rs`):
 //!
-//! - `on_both_backends!(case, …)`: `fn case(db: &TestDb)`, run as
+//! - `on_every_backend!(case, …)`: `fn case(db: &TestDb)`, run as
 //!   `<module>::case::sqlite` and `<module>::case::mysql`;
 //! - `on_mysql!(case, …)`: `fn case(db: &TestDb)` on MySQL only, run as
 //!   `<module>::case`;
 //! - `plain_tests!(case, …)`: `fn case()`, run as `<module>::case`;
 //! - `when_set!("VAR": case, …)`: `fn case()` that needs a server the
 //!   variable names (a TLS server, a Galera cluster), run as `<module>::case`
-//!   and reported as ignored while the variable is unset.
+//!   and reported as ignored while the variable is unset (failed under CI).
 //!
 //! Each name may carry attributes, e.g. `plain_tests!(#[cfg(unix)] case)`.
 //! A `#[test]` attribute does nothing in this binary: turn `#[test] fn f()`
@@ -31,7 +34,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use libtest_mimic::{Completion, Trial};
+use libtest_mimic::{Completion, Failed, Trial};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -40,10 +43,52 @@ pub const MILLY: &str = env!("CARGO_BIN_EXE_milly");
 /// A fixed "now" so that default windows are predictable.
 pub const NOW: &str = "2025-06-01T12:00:00Z";
 
+/// The newest schema version this milly knows, read from the history the
+/// binary embeds (every backend's list is drawn from it), so adding one does
+/// not mean editing tests that only want "the latest".
+pub const LATEST: i64 = milly::adapters::persistence::migrations::LATEST;
+
+/// The backends every `on_every_backend!` test runs on. Adding one: a
+/// variant here and in [`Backend::ALL`], its arm in [`Backend::fresh`] and
+/// in the raw-SQL helpers; the compiler then points at every test that
+/// treats backends differently (they `match`, never `if … else`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Mysql,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Mysql];
+
+    /// How its tests are named: `stock::adjust::sqlite`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Mysql => "mysql",
+        }
+    }
+
+    /// The environment variable naming its test server, if it needs one.
+    pub fn server_var(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Mysql => Some("MILLY_TEST_MYSQL_URL"),
+        }
+    }
+
+    /// A fresh, empty database, or `None` when its server is not configured.
+    pub fn fresh(self) -> Option<TestDb> {
+        match self {
+            Backend::Sqlite => Some(TestDb::sqlite()),
+            Backend::Mysql => TestDb::mysql(),
+        }
+    }
+
+    fn configured(self) -> bool {
+        self.server_var()
+            .is_none_or(|var| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
+    }
 }
 
 /// One test's database, and a home folder that isolates milly from the
@@ -81,7 +126,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from_output(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -163,7 +208,7 @@ impl TestDb {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command().args(args).output().unwrap())
+        Run::from_output(self.command().args(args).output().unwrap())
     }
 
     /// Runs with `-o json` and expects success.
@@ -265,18 +310,19 @@ pub struct Registered {
 
 pub enum Body {
     Plain(fn()),
-    OnBoth(fn(&TestDb)),
-    MysqlOnly(fn(&TestDb)),
+    OnEvery(fn(&TestDb)),
+    /// Only on this backend.
+    On(Backend, fn(&TestDb)),
     /// Runs only when this environment variable is set.
     WhenSet(&'static str, fn()),
 }
 
 inventory::collect!(Registered);
 
-/// Every registered test as libtest-mimic trials, sorted by name; the MySQL
-/// ones are ignored when `MILLY_TEST_MYSQL_URL` is unset.
+/// Every registered test as libtest-mimic trials, sorted by name; those of
+/// a backend whose server is not configured are ignored, or fail under CI.
 pub fn trials() -> Vec<Trial> {
-    let no_mysql = mysql_admin_url().is_none();
+    let in_ci = crate::ci::in_ci();
     let mut trials: Vec<Trial> = inventory::iter::<Registered>
         .into_iter()
         .flat_map(|test| {
@@ -286,14 +332,18 @@ pub fn trials() -> Vec<Trial> {
             };
             match test.body {
                 Body::Plain(f) => vec![trial(path, f)],
-                Body::OnBoth(f) => vec![
-                    trial(format!("{path}::sqlite"), move || f(&TestDb::sqlite())),
-                    mysql_trial(format!("{path}::mysql"), f, no_mysql),
-                ],
-                Body::MysqlOnly(f) => vec![mysql_trial(path, f, no_mysql)],
+                Body::OnEvery(f) => Backend::ALL
+                    .iter()
+                    .map(|&backend| on(backend, format!("{path}::{}", backend.name()), f, in_ci))
+                    .collect(),
+                Body::On(backend, f) => vec![on(backend, path, f, in_ci)],
                 Body::WhenSet(var, f) => {
                     let unset = std::env::var(var).map_or(true, |v| v.trim().is_empty());
-                    vec![trial(path, f).with_ignored_flag(unset)]
+                    if unset && in_ci {
+                        vec![server_missing(path, var)]
+                    } else {
+                        vec![trial(path, f).with_ignored_flag(unset)]
+                    }
                 }
             }
         })
@@ -314,17 +364,33 @@ fn trial(name: String, body: impl FnOnce() + Send + 'static) -> Trial {
     })
 }
 
-/// Ignored up front without the variable; and should it be run anyway
-/// (`-- --ignored`), ignored at run time rather than passed.
-fn mysql_trial(name: String, f: fn(&TestDb), no_mysql: bool) -> Trial {
-    Trial::ignorable_test(name, move || match TestDb::mysql() {
-        Some(db) => {
-            f(&db);
-            Ok(Completion::Completed)
-        }
-        None => Ok(Completion::ignored_with("MILLY_TEST_MYSQL_URL is unset")),
+/// A test that cannot run because CI did not provide the server `var`
+/// names: it fails, so the run does.
+fn server_missing(name: String, var: &'static str) -> Trial {
+    Trial::test(name, move || {
+        Err(Failed::from(crate::ci::missing_in_ci(var)))
     })
-    .with_ignored_flag(no_mysql)
+}
+
+/// `f` on a fresh database of `backend`. Without its server: ignored up
+/// front (and at run time, should it be run anyway with `-- --ignored`), or
+/// failed under CI.
+fn on(backend: Backend, name: String, f: fn(&TestDb), in_ci: bool) -> Trial {
+    let configured = backend.configured();
+    match backend.server_var() {
+        Some(var) if !configured && in_ci => server_missing(name, var),
+        _ => Trial::ignorable_test(name, move || match backend.fresh() {
+            Some(db) => {
+                f(&db);
+                Ok(Completion::Completed)
+            }
+            None => Ok(Completion::ignored_with(format!(
+                "{} is unset",
+                backend.server_var().unwrap_or("its server")
+            ))),
+        })
+        .with_ignored_flag(!configured),
+    }
 }
 
 /// This binary has no libtest, so a function marked `#[test]` would never
@@ -346,14 +412,14 @@ fn no_test_attributes() {
     assert!(
         found.is_empty(),
         "#[test] never runs in tests/cli (harness = false): list the function in \
-         plain_tests!, on_both_backends! or on_mysql! instead (see tests/cli/harness.rs): {found:#?}"
+         plain_tests!, on_every_backend! or on_mysql! instead (see tests/cli/harness.rs): {found:#?}"
     );
 }
 
-/// Registers `<module>::case::sqlite` and `<module>::case::mysql` for each
-/// `fn case(db: &TestDb)`, so every story runs against both backends.
+/// Registers `<module>::case::<backend>` for each `fn case(db: &TestDb)`
+/// and each of [`Backend::ALL`], so every story runs against every backend.
 #[macro_export]
-macro_rules! on_both_backends {
+macro_rules! on_every_backend {
     ($($(#[$attr:meta])* $case:ident),* $(,)?) => {
         $(
             $(#[$attr])*
@@ -361,7 +427,7 @@ macro_rules! on_both_backends {
                 $crate::harness::Registered {
                     module: module_path!(),
                     name: stringify!($case),
-                    body: $crate::harness::Body::OnBoth($case),
+                    body: $crate::harness::Body::OnEvery($case),
                 }
             }
         )*
@@ -379,7 +445,7 @@ macro_rules! on_mysql {
                 $crate::harness::Registered {
                     module: module_path!(),
                     name: stringify!($case),
-                    body: $crate::harness::Body::MysqlOnly($case),
+                    body: $crate::harness::Body::On($crate::harness::Backend::Mysql, $case),
                 }
             }
         )*

@@ -9,9 +9,9 @@ use std::thread;
 
 use crate::faults::{admin_url_via, mysql_server, run_against};
 use crate::harness::{mysql_admin_url, Run, TestDb};
-use crate::{on_both_backends, on_mysql, plain_tests};
+use crate::{on_every_backend, on_mysql, plain_tests};
 
-on_both_backends!(
+on_every_backend!(
     every_write_command_reruns_under_its_key_without_writing,
     a_key_reused_for_another_request_is_exit_4_and_writes_nothing,
     concurrent_runs_with_one_key_write_once,

@@ -7,9 +7,9 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::harness::{Run, TestDb};
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     a_bad_row_anywhere_imports_nothing,
     every_error_names_its_line_counting_the_csv_header_as_line_one,
     coupon_codes_repeated_in_the_file_or_taken_in_the_database_name_their_line,

@@ -8,9 +8,9 @@ use std::thread;
 use serde_json::Value;
 
 use crate::harness::{Run, TestDb};
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     rows_for_one_product_apply_in_order_against_the_running_total,
     csv_and_ndjson_from_a_file_or_stdin_print_one_record_per_row,
     the_first_bad_row_is_reported_with_its_line_and_exit_code_and_nothing_is_written,

@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 
 use crate::harness::{Run, TestDb};
-use crate::{on_both_backends, plain_tests};
+use crate::{on_every_backend, plain_tests};
 
-on_both_backends!(
+on_every_backend!(
     an_update_changes_the_price_from_now_on_and_past_prices_stay,
     an_update_needs_a_field_and_the_create_rules,
     an_archived_product_is_hidden_and_read_only_until_unarchived,
@@ -616,7 +616,7 @@ plain_tests!(
     help_lists_tuning_only_at_the_top_and_ends_with_examples,
 );
 
-on_both_backends!(
+on_every_backend!(
     #[cfg(target_os = "linux")]
     an_import_shows_progress_only_on_a_terminal
 );

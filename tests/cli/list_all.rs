@@ -7,9 +7,9 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::harness::TestDb;
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     every_format_streams_the_whole_catalog_across_pages,
     an_empty_catalog_is_an_empty_list_in_every_format,
     a_reader_that_closes_the_pipe_ends_every_format_with_exit_0,

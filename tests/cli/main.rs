@@ -2,6 +2,8 @@
 //! One test binary (faster to build), one module per area. How tests are
 //! declared and why this binary has its own `main`: see `harness.rs`.
 
+#[path = "../common/ci.rs"]
+mod ci;
 mod harness;
 
 mod bad_input;
@@ -21,7 +23,9 @@ mod import_stock;
 mod lifecycle;
 mod list_all;
 mod products;
+mod relative_times;
 mod security;
+mod snapshots;
 mod stock;
 mod storage;
 mod tls;

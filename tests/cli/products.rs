@@ -1,9 +1,9 @@
 //! Creating, listing, filtering and paging products.
 
 use crate::harness::TestDb;
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     creating_a_product_writes_it_and_its_opening_stock_event,
     invalid_price_or_stock_is_rejected_and_writes_nothing,
     list_returns_every_product_with_its_current_stock,

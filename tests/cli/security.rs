@@ -12,9 +12,9 @@ use crate::faults::{
     run_against, wait_with_limit, MysqlUser, Proxy,
 };
 use crate::harness::{mysql_admin_url, Run, TestDb};
-use crate::{on_both_backends, on_mysql};
+use crate::{on_every_backend, on_mysql};
 
-on_both_backends!(
+on_every_backend!(
     hostile_text_in_every_field_is_stored_and_read_back_unchanged,
     hostile_customer_ids_and_coupon_codes_match_only_themselves,
 );

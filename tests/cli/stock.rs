@@ -1,9 +1,9 @@
 //! The stock ledger through `stock adjust` and `stock history`.
 
 use crate::harness::TestDb;
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     adding_50_to_100_gives_150_and_two_events,
     taking_50_from_30_is_rejected_and_writes_nothing,
     both_forms_of_a_negative_change_work,

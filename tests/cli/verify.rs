@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::harness::{Backend, TestDb};
-use crate::on_both_backends;
+use crate::on_every_backend;
 
-on_both_backends!(
+on_every_backend!(
     a_sound_database_gives_exit_0_and_the_summary,
     a_version_gap_is_reported_with_its_product_and_version,
     a_broken_total_is_reported_with_its_product_and_version,
@@ -133,7 +133,13 @@ fn a_negative_total_is_reported_with_its_product_and_version(db: &TestDb) {
         &format!(
             "UPDATE stock_events SET `change` = -5, total_after_change = -5 WHERE product_id = '{id}' AND version = 2"
         )
-        .replace('`', if db.backend == Backend::Sqlite { "\"" } else { "`" }),
+        .replace(
+            '`',
+            match db.backend {
+                Backend::Sqlite => "\"",
+                Backend::Mysql => "`",
+            },
+        ),
     );
     let (code, rows, stderr) = verify_json(db, &[]);
     assert_eq!(code, 4, "{stderr}");

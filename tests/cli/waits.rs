@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use crate::faults::wait_with_limit;
 use crate::harness::{Backend, TestDb};
-use crate::on_both_backends;
+use crate::on_every_backend;
 
 /// Kills a run that hangs: far above any bound tested here, far below what
 /// the unbounded waits would take.
 const HANG: Duration = Duration::from_secs(60);
 
-on_both_backends!(
+on_every_backend!(
     discount_set_behind_a_held_lock_is_exit_6_after_the_lock_timeout,
     stock_adjust_behind_a_held_lock_stops_retrying_at_the_lock_timeout,
 );

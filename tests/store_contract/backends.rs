@@ -1,14 +1,34 @@
 //! The backends the contract runs on, each giving every story a fresh,
-//! empty database and a raw connection for what the port cannot show.
+//! empty database and, for the SQL ones, a raw connection for what the port
+//! cannot show.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ::mysql::prelude::Queryable;
-use milly::adapters::persistence::{self, DatabaseUrl, StoreSettings};
+use milly::adapters::persistence::memory::MemoryDatabase;
+use milly::adapters::persistence::{DatabaseUrl, StoreSettings};
 use milly::app::CatalogStore;
 use tempfile::TempDir;
+
+/// The engines stories run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// One write lock for the whole file, taken when a write begins.
+    Sqlite,
+    /// Row locks, taken as rows are written (MySQL, MariaDB, Galera).
+    Mysql,
+    /// One write lock, like SQLite's, and no SQL.
+    Memory,
+}
+
+/// The SQL dialects of the engines that have one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sql {
+    Sqlite,
+    Mysql,
+}
 
 /// How a backend opens a fresh database for one story.
 #[derive(Clone)]
@@ -20,6 +40,8 @@ pub struct Backend {
 #[derive(Clone)]
 enum Kind {
     Sqlite,
+    /// The in-memory store: no SQL, no file, no server.
+    Memory,
     /// A server reachable at this admin URL, or the variable that was unset.
     Mysql(Result<Arc<str>, &'static str>),
 }
@@ -30,6 +52,19 @@ impl Backend {
             name: "sqlite",
             kind: Kind::Sqlite,
         }
+    }
+
+    pub fn memory() -> Backend {
+        Backend {
+            name: "memory",
+            kind: Kind::Memory,
+        }
+    }
+
+    /// Whether the backend has SQL, which some stories use to reach past
+    /// the port.
+    pub fn has_sql(&self) -> bool {
+        !matches!(self.kind, Kind::Memory)
     }
 
     /// A MySQL-compatible server named by the environment variable `var`
@@ -62,6 +97,14 @@ impl Backend {
                     raw: Raw::Sqlite { path, _dir: dir },
                 })
             }
+            Kind::Memory => {
+                let url = format!("memory:{:016x}", rand::random::<u64>());
+                memory_databases().push((url.clone(), MemoryDatabase::new()));
+                Ok(TestDb {
+                    url,
+                    raw: Raw::Memory,
+                })
+            }
             Kind::Mysql(Ok(admin)) => {
                 let name = format!("milly_contract_{:016x}", rand::random::<u64>());
                 let mut conn = mysql_conn(admin)?;
@@ -77,7 +120,11 @@ impl Backend {
                     },
                 })
             }
-            Kind::Mysql(Err(var)) => Err(format!("{var} is not set")),
+            Kind::Mysql(Err(var)) => Err(if crate::ci::in_ci() {
+                crate::ci::missing_in_ci(var)
+            } else {
+                format!("{var} is not set")
+            }),
         }
     }
 }
@@ -119,14 +166,37 @@ enum Raw {
         url: String,
         name: String,
     },
+    /// An in-memory database, held in `MEMORY_DATABASES` under the URL.
+    Memory,
+}
+
+/// The in-memory databases of the stories running, by URL, so that a story
+/// can open another connection to its database by URL (from another thread
+/// too), as it does to a file or a server.
+static MEMORY_DATABASES: Mutex<Vec<(String, MemoryDatabase)>> = Mutex::new(Vec::new());
+
+fn memory_databases() -> std::sync::MutexGuard<'static, Vec<(String, MemoryDatabase)>> {
+    MEMORY_DATABASES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The message of a story that uses SQL on a backend without it: such a
+/// story belongs in `NEEDS_SQL` (main.rs).
+fn no_sql(sql: &str) -> ! {
+    panic!("this story runs SQL ({sql}) on a store without SQL: list it in NEEDS_SQL")
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Raw::Mysql { admin, name, .. } = &self.raw {
-            if let Ok(mut conn) = mysql_conn(admin) {
-                let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"));
+        match &self.raw {
+            Raw::Mysql { admin, name, .. } => {
+                if let Ok(mut conn) = mysql_conn(admin) {
+                    let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"));
+                }
             }
+            Raw::Memory => memory_databases().retain(|(url, _)| url != &self.url),
+            Raw::Sqlite { .. } => {}
         }
     }
 }
@@ -139,14 +209,24 @@ pub fn open_url(url: &str, lock_timeout: Duration) -> Box<dyn CatalogStore> {
 
 /// [`open_url`], for a dry run (every write rolls back) or not.
 pub fn open_url_with(url: &str, lock_timeout: Duration, dry_run: bool) -> Box<dyn CatalogStore> {
-    let parsed = DatabaseUrl::parse(url).expect("test URL");
+    if url.starts_with("memory:") {
+        let found = memory_databases()
+            .iter()
+            .find(|(u, _)| u == url)
+            .map(|(_, db)| db.clone());
+        let db = found.unwrap_or_else(|| panic!("open {url}: no such in-memory database"));
+        return Box::new(db.connect().lock_timeout(lock_timeout).dry_run(dry_run));
+    }
+    let parsed = DatabaseUrl::parse(url, milly::bootstrap::BACKENDS).expect("test URL");
     let settings = StoreSettings {
         lock_timeout,
         create_missing: true,
         connect_timeout: Duration::from_secs(5),
         dry_run,
     };
-    persistence::open(&parsed, &settings).unwrap_or_else(|e| panic!("open {url}: {e}"))
+    parsed
+        .open(&settings)
+        .unwrap_or_else(|e| panic!("open {url}: {e}"))
 }
 
 impl TestDb {
@@ -175,6 +255,7 @@ impl TestDb {
                 .and_then(|c| c.execute_batch(sql))
                 .map_err(|e| e.to_string()),
             Raw::Mysql { url, .. } => mysql_conn(url)?.query_drop(sql).map_err(|e| e.to_string()),
+            Raw::Memory => no_sql(sql),
         }
     }
 
@@ -188,6 +269,7 @@ impl TestDb {
                 .and_then(|mut c| c.query_first::<i64, _>(sql).map_err(|e| e.to_string()))
                 .unwrap_or_else(|e| panic!("{sql}: {e}"))
                 .unwrap_or_else(|| panic!("{sql}: no row")),
+            Raw::Memory => no_sql(sql),
         }
     }
 
@@ -205,10 +287,60 @@ impl TestDb {
             Raw::Mysql { url, .. } => mysql_conn(url)
                 .and_then(|mut c| c.exec(sql, (param,)).map_err(|e| e.to_string()))
                 .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Raw::Memory => no_sql(sql),
         }
     }
 
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self.raw, Raw::Sqlite { .. })
+    /// Returns once another session of this database is seen waiting for a
+    /// row lock, on a MySQL-compatible server (its lock tables show it):
+    /// a race story then knows its rival is blocked, not merely late.
+    /// SQLite's waiting writer is invisible from outside (it retries in its
+    /// busy handler), so there is nothing to watch there.
+    pub fn await_a_lock_wait(&self) {
+        let Raw::Mysql { url, name, .. } = &self.raw else {
+            panic!("a waiting SQLite writer cannot be observed");
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM information_schema.INNODB_TRX t \
+             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
+             WHERE t.trx_state = 'LOCK WAIT' AND p.DB = '{name}'"
+        );
+        let mut conn = mysql_conn(url).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let waiting: Option<i64> = conn.query_first(&sql).unwrap();
+            if waiting.unwrap_or(0) > 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no session of {name} came to wait for a lock within 15 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Which engine the story runs on, for the few behaviours engines may
+    /// differ in (how a writer waits for another). Stories `match` on it,
+    /// so that a new engine is pointed out by the compiler wherever one
+    /// must say what it does.
+    pub fn engine(&self) -> Engine {
+        match self.raw {
+            Raw::Sqlite { .. } => Engine::Sqlite,
+            Raw::Mysql { .. } => Engine::Mysql,
+            Raw::Memory => Engine::Memory,
+        }
+    }
+
+    /// The SQL dialect, for a story that reaches past the port with SQL
+    /// (registered only for engines that have SQL: see `NEEDS_SQL`).
+    pub fn sql(&self) -> Sql {
+        match self.engine() {
+            Engine::Sqlite => Sql::Sqlite,
+            Engine::Mysql => Sql::Mysql,
+            Engine::Memory => {
+                panic!("this story reaches past the port with SQL: list it in NEEDS_SQL")
+            }
+        }
     }
 }

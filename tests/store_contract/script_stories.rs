@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use milly::app::ports::*;
 use milly::domain::*;
 
-use crate::backends::TestDb;
+use crate::backends::{Engine, Sql, TestDb};
 use crate::stories::{create, next_event, t0};
 
 /// Every scan result, in the order the store handed them over.
@@ -33,10 +33,9 @@ fn entry(p: &Product, version: i64, change: i64, total: i64) -> LedgerScan {
 /// SQL that turns the CHECK constraints off for one raw session, so a
 /// test can store what milly never would.
 fn without_checks(db: &TestDb, sql: &str) -> String {
-    if db.is_sqlite() {
-        format!("PRAGMA ignore_check_constraints = ON; {sql}")
-    } else {
-        format!("SET SESSION check_constraint_checks = 0; {sql}")
+    match db.sql() {
+        Sql::Sqlite => format!("PRAGMA ignore_check_constraints = ON; {sql}"),
+        Sql::Mysql => format!("SET SESSION check_constraint_checks = 0; {sql}"),
     }
 }
 
@@ -245,12 +244,19 @@ pub fn a_stock_batch_commits_all_or_nothing(db: &TestDb) {
 
 /// Another connection appending to a product the batch has read waits for
 /// the batch and then finds its version taken: the batch never fails
-/// because of it, and no change is lost.
+/// because of it, and no change is lost. A rival with a short lock timeout,
+/// run to its end while the batch is open, gives up (it did not take the
+/// version the batch is about to write); one with time to wait, seen
+/// waiting where the server shows it, conflicts once the batch commits.
 pub fn a_stock_batch_holds_off_other_writers_of_its_products(db: &TestDb) {
+    use std::time::Duration;
     let store = db.store();
     let a = create(store.as_ref(), "A", 100, 10);
     let v1 = store.latest_stock_event(&a.id).unwrap().unwrap();
-    let rival = std::thread::scope(|scope| {
+    // Opened before the batch takes its locks: opening is not the race.
+    let impatient = crate::backends::open_url(&db.url, Duration::from_millis(200));
+    let (held_off, rival) = std::thread::scope(|scope| {
+        let mut held_off = None;
         let mut rival = None;
         let committed = store
             .change_stock(&mut |batch| {
@@ -258,22 +264,37 @@ pub fn a_stock_batch_holds_off_other_writers_of_its_products(db: &TestDb) {
                     .latest_events(std::slice::from_ref(&a.id))?
                     .pop()
                     .unwrap();
+                held_off = Some(impatient.append_stock_event(&next_event(&v1, 50)));
+                let (ready, started) = std::sync::mpsc::channel();
                 let v1 = &v1;
                 rival = Some(scope.spawn(move || {
                     let other = db.store();
+                    ready.send(()).unwrap();
                     other.append_stock_event(&next_event(v1, 100))
                 }));
-                // Give the rival time to reach the database: a store that
-                // did not hold it off would let it take version 2 first.
-                std::thread::sleep(std::time::Duration::from_millis(300));
+                started.recv().unwrap();
+                match db.engine() {
+                    Engine::Mysql => db.await_a_lock_wait(),
+                    // A waiting writer is invisible from outside: the
+                    // impatient rival has shown the hold-off already.
+                    Engine::Sqlite | Engine::Memory => {}
+                }
                 batch.append(next_event(&tip, 1))?;
                 Ok(true)
             })
             .unwrap();
         assert!(committed);
-        rival.unwrap().join().unwrap()
+        (held_off.unwrap(), rival.unwrap().join().unwrap())
     });
+    assert!(
+        matches!(&held_off, Err(StoreError::Conflict(m)) if m.to_lowercase().contains("lock")),
+        "a rival that cannot wait for the batch gives up without writing: {held_off:?}"
+    );
     assert!(matches!(rival, Err(StoreError::Conflict(_))), "{rival:?}");
+    assert!(
+        matches!(&rival, Err(StoreError::Conflict(m)) if !m.to_lowercase().contains("lock")),
+        "the waiting rival found its version taken, it did not time out: {rival:?}"
+    );
     let latest = store.latest_stock_event(&a.id).unwrap().unwrap();
     assert_eq!((latest.version, latest.total_after_change), (2, 11));
 }

@@ -10,131 +10,69 @@ use milly::app::{Catalog, Clock, RetryPolicy};
 use milly::domain::text::fold_case;
 use milly::domain::*;
 
-use crate::backends::TestDb;
+use crate::backends::{Engine, Sql, TestDb};
+use crate::script_stories::{
+    a_dry_run_store_checks_every_write_and_keeps_nothing, a_stock_batch_commits_all_or_nothing,
+    a_stock_batch_holds_off_other_writers_of_its_products, ledger_scans_hand_over_rows_as_stored,
+    the_log_pages_in_the_order_events_were_written,
+};
 
 pub type Story = fn(&TestDb);
 
-pub const ALL: &[(&str, Story)] = &[
-    (
-        "creates_a_product_with_its_opening_stock",
-        creates_a_product,
-    ),
-    ("writes_are_seen_by_other_connections", writes_are_shared),
-    (
-        "a_taken_version_is_a_conflict_and_writes_nothing",
-        taken_version,
-    ),
-    (
-        "appends_extend_the_ledger_in_version_order",
-        appends_in_order,
-    ),
-    ("unknown_products_are_not_found", unknown_products),
-    ("coupon_codes_are_unique_in_any_case", coupon_codes_unique),
-    ("at_most_one_discount_is_active", one_active_discount),
-    ("lists_in_creation_order_and_pages_past_the_end", pages),
-    ("pages_continue_after_a_position", pages_after_position),
-    (
-        "name_filters_are_literal_case_folded_substrings",
-        name_filters,
-    ),
-    (
-        "name_searches_find_what_a_full_scan_finds",
-        name_searches_match_a_scan,
-    ),
-    ("discount_windows_are_half_open", discount_windows),
-    ("coupon_windows_are_half_open", coupon_windows),
-    ("the_best_coupon_applies", best_coupon),
-    ("deactivated_coupons_stop_applying", deactivated_coupons),
-    ("an_import_writes_every_row_in_order", import_writes_all),
-    ("an_aborted_import_writes_nothing", import_aborted),
-    (
-        "a_duplicate_code_in_an_import_writes_nothing",
-        import_duplicate_code,
-    ),
-    (
-        "migrating_twice_applies_nothing_and_status_counts_rows",
-        migrate_and_status,
-    ),
-    ("a_newer_schema_is_refused", newer_schema_refused),
-    (
-        "a_unique_violation_on_append_is_retried",
-        append_race_is_retried,
-    ),
-    (
-        "the_database_itself_refuses_deleting_products",
-        products_cannot_be_deleted,
-    ),
-    ("the_database_itself_limits_text", text_limits),
-    (
-        "the_database_itself_allows_one_active_discount",
-        one_active_discount_in_schema,
-    ),
-    (
-        "a_unit_of_work_commits_its_writes_together_or_none",
-        unit_of_work,
-    ),
-    (
-        "a_key_is_recorded_once_and_a_second_record_conflicts",
-        keys_recorded_once,
-    ),
-    (
-        "a_key_recorded_by_a_concurrent_unit_is_a_conflict_and_rolls_back",
-        concurrent_units_with_one_key,
-    ),
-    ("pruning_forgets_only_older_keys", prune_keys),
-    (
-        "a_result_too_large_for_the_server_is_refused_before_writing",
-        oversized_result,
-    ),
-    (
-        "an_older_schema_is_upgraded_by_migrate_and_by_prepare_only_on_a_file",
-        older_schema,
-    ),
-    (
-        "a_keyed_write_runs_once_and_replays_its_result",
-        keyed_write_runs_once,
-    ),
-    (
-        "ledger_scans_hand_over_rows_as_stored",
-        crate::script_stories::ledger_scans_hand_over_rows_as_stored,
-    ),
-    (
-        "the_log_pages_in_the_order_events_were_written",
-        crate::script_stories::the_log_pages_in_the_order_events_were_written,
-    ),
-    (
-        "a_stock_batch_commits_all_or_nothing",
-        crate::script_stories::a_stock_batch_commits_all_or_nothing,
-    ),
-    (
-        "a_stock_batch_holds_off_other_writers_of_its_products",
-        crate::script_stories::a_stock_batch_holds_off_other_writers_of_its_products,
-    ),
-    (
-        "a_dry_run_store_checks_every_write_and_keeps_nothing",
-        crate::script_stories::a_dry_run_store_checks_every_write_and_keeps_nothing,
-    ),
-    (
-        "archived_products_are_hidden_and_read_only",
-        archived_products,
-    ),
-    (
-        "updates_record_old_and_new_values_and_refuse_stale_reads",
-        updates_are_recorded,
-    ),
-    ("prices_in_force_at_past_instants", past_prices),
-    (
-        "replaced_and_cleared_discounts_apply_before_they_stopped",
-        past_discounts,
-    ),
-    ("discounts_are_listed_in_creation_order", discount_listing),
-    ("a_scan_gives_what_pages_give", scan_matches_pages),
-    ("coupons_are_listed_and_shown", coupon_listing),
-    ("every_row_written_records_its_actor", actors_recorded),
-    (
-        "life_cycle_writes_join_a_unit_of_work_and_a_dry_run_unit_keeps_nothing",
-        lifecycle_writes_join_a_unit,
-    ),
+/// Lists each story under its function's own name, so the name a run
+/// reports is the one to look for in the source, and the two cannot drift.
+macro_rules! stories {
+    ($($story:ident),* $(,)?) => {
+        &[$((stringify!($story), $story as Story)),*]
+    };
+}
+
+pub const ALL: &[(&str, Story)] = stories![
+    creates_a_product_with_its_opening_stock,
+    writes_are_seen_by_other_connections,
+    a_taken_version_is_a_conflict_and_writes_nothing,
+    appends_extend_the_ledger_in_version_order,
+    unknown_products_are_not_found,
+    coupon_codes_are_unique_in_any_case,
+    at_most_one_discount_is_active,
+    lists_in_creation_order_and_pages_past_the_end,
+    pages_continue_after_a_position,
+    name_filters_are_literal_case_folded_substrings,
+    name_searches_find_what_a_full_scan_finds,
+    discount_windows_are_half_open,
+    coupon_windows_are_half_open,
+    the_best_coupon_applies,
+    deactivated_coupons_stop_applying,
+    an_import_writes_every_row_in_order,
+    an_aborted_import_writes_nothing,
+    a_duplicate_code_in_an_import_writes_nothing,
+    migrating_twice_applies_nothing_and_status_counts_rows,
+    a_newer_schema_is_refused,
+    a_unique_violation_on_append_is_retried,
+    the_database_itself_refuses_deleting_products,
+    the_database_itself_limits_text,
+    the_database_itself_allows_one_active_discount,
+    a_unit_of_work_commits_its_writes_together_or_none,
+    a_key_is_recorded_once_and_a_second_record_conflicts,
+    a_key_recorded_by_a_concurrent_unit_is_a_conflict_and_rolls_back,
+    pruning_forgets_only_older_keys,
+    a_result_too_large_for_the_server_is_refused_before_writing,
+    an_older_schema_is_upgraded_by_migrate_and_by_prepare_only_on_a_file,
+    a_keyed_write_runs_once_and_replays_its_result,
+    ledger_scans_hand_over_rows_as_stored,
+    the_log_pages_in_the_order_events_were_written,
+    a_stock_batch_commits_all_or_nothing,
+    a_stock_batch_holds_off_other_writers_of_its_products,
+    a_dry_run_store_checks_every_write_and_keeps_nothing,
+    archived_products_are_hidden_and_read_only,
+    updates_record_old_and_new_values_and_refuse_stale_reads,
+    prices_in_force_at_past_instants,
+    replaced_and_cleared_discounts_apply_before_they_stopped,
+    discounts_are_listed_in_creation_order,
+    a_scan_gives_what_pages_give,
+    coupons_are_listed_and_shown,
+    every_row_written_records_its_actor,
+    life_cycle_writes_join_a_unit_of_work_and_a_dry_run_unit_keeps_nothing,
 ];
 
 // ---------------------------------------------------------------- helpers
@@ -246,7 +184,7 @@ pub fn all_window() -> Window {
 
 // ---------------------------------------------------------------- stories
 
-fn creates_a_product(db: &TestDb) {
+fn creates_a_product_with_its_opening_stock(db: &TestDb) {
     let store = db.store();
     let (product, opening) = product_at("Green tea", 1_999, 100, t0());
     store.create_product(&product, &opening).unwrap();
@@ -274,7 +212,7 @@ fn creates_a_product(db: &TestDb) {
     assert_eq!((history[0].version, history[0].total_after_change), (1, 0));
 }
 
-fn writes_are_shared(db: &TestDb) {
+fn writes_are_seen_by_other_connections(db: &TestDb) {
     let writer = db.store();
     let product = create(writer.as_ref(), "Shared", 500, 3);
     let reader = db.store();
@@ -298,7 +236,7 @@ fn writes_are_shared(db: &TestDb) {
     );
 }
 
-fn taken_version(db: &TestDb) {
+fn a_taken_version_is_a_conflict_and_writes_nothing(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Contested", 100, 10);
     let v1 = store.latest_stock_event(&product.id).unwrap().unwrap();
@@ -317,7 +255,7 @@ fn taken_version(db: &TestDb) {
     );
 }
 
-fn appends_in_order(db: &TestDb) {
+fn appends_extend_the_ledger_in_version_order(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Ledger", 100, 10);
     let mut latest = store.latest_stock_event(&product.id).unwrap().unwrap();
@@ -339,7 +277,7 @@ fn appends_in_order(db: &TestDb) {
     );
 }
 
-fn unknown_products(db: &TestDb) {
+fn unknown_products_are_not_found(db: &TestDb) {
     let store = db.store();
     let known = create(store.as_ref(), "Known", 100, 1);
     let (ghost, ghost_opening) = product_at("Ghost", 100, 1, t0());
@@ -379,7 +317,7 @@ fn unknown_products(db: &TestDb) {
         .is_some());
 }
 
-fn coupon_codes_unique(db: &TestDb) {
+fn coupon_codes_are_unique_in_any_case(db: &TestDb) {
     let store = db.store();
     store
         .create_coupon(&coupon("42", "Save10", "10", all_window()))
@@ -394,7 +332,7 @@ fn coupon_codes_unique(db: &TestDb) {
     assert_eq!(store.status().unwrap().coupons, 1);
 }
 
-fn one_active_discount(db: &TestDb) {
+fn at_most_one_discount_is_active(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Discounted", 10_000, 1);
     let first = discount(&product.id, "10", all_window());
@@ -428,7 +366,7 @@ fn one_active_discount(db: &TestDb) {
     assert_eq!(store.status().unwrap().discounts, 2);
 }
 
-fn pages(db: &TestDb) {
+fn lists_in_creation_order_and_pages_past_the_end(db: &TestDb) {
     let store = db.store();
     let created: Vec<Product> = (1..=5)
         .map(|i| create(store.as_ref(), &format!("P{i}"), 100 * i, i))
@@ -458,7 +396,7 @@ fn pages(db: &TestDb) {
     assert_eq!(names(&filtered), ["P4", "P5"]);
 }
 
-fn pages_after_position(db: &TestDb) {
+fn pages_continue_after_a_position(db: &TestDb) {
     let store = db.store();
     for i in 1..=5 {
         create(store.as_ref(), &format!("Tea {i}"), 100, 0);
@@ -476,7 +414,7 @@ fn pages_after_position(db: &TestDb) {
     assert_eq!(seen, ["Tea 1", "Tea 2", "Tea 3", "Tea 4", "Tea 5"]);
 }
 
-fn name_filters(db: &TestDb) {
+fn name_filters_are_literal_case_folded_substrings(db: &TestDb) {
     let store = db.store();
     for name in [
         "100% Cotton",
@@ -542,7 +480,7 @@ fn search_catalog(n: usize) -> Vec<ImportItem> {
         .collect()
 }
 
-fn name_searches_match_a_scan(db: &TestDb) {
+fn name_searches_find_what_a_full_scan_finds(db: &TestDb) {
     let store = db.store();
     let mut items = search_catalog(9_000);
     let ids: Vec<ProductId> = items
@@ -577,10 +515,9 @@ fn name_searches_match_a_scan(db: &TestDb) {
         assert!(store.set_archived(&archive).unwrap());
     }
 
-    let locate = if db.is_sqlite() {
-        "instr(name_folded, ?) > 0"
-    } else {
-        "LOCATE(?, name_folded) > 0"
+    let locate = match db.sql() {
+        Sql::Sqlite => "instr(name_folded, ?) > 0",
+        Sql::Mysql => "LOCATE(?, name_folded) > 0",
     };
     let terms = [
         "q",
@@ -659,7 +596,7 @@ fn name_searches_match_a_scan(db: &TestDb) {
     assert_eq!(names(&quokkas).len(), 3, "{:?}", names(&quokkas));
 }
 
-fn discount_windows(db: &TestDb) {
+fn discount_windows_are_half_open(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Windowed", 10_000, 1);
     let d = discount(
@@ -686,7 +623,7 @@ fn discount_windows(db: &TestDb) {
     assert!(!applies("2025-06-02T00:00:00Z"));
 }
 
-fn coupon_windows(db: &TestDb) {
+fn coupon_windows_are_half_open(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Any", 10_000, 1);
     store
@@ -711,7 +648,7 @@ fn coupon_windows(db: &TestDb) {
     assert!(!applies("2025-06-02T00:00:00Z"));
 }
 
-fn best_coupon(db: &TestDb) {
+fn the_best_coupon_applies(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Any", 10_000, 1);
     let early_end = window("2025-01-01T00:00:00Z", "2025-07-01T00:00:00Z");
@@ -751,7 +688,7 @@ fn best_coupon(db: &TestDb) {
     assert_eq!(best(None), None);
 }
 
-fn deactivated_coupons(db: &TestDb) {
+fn deactivated_coupons_stop_applying(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Any", 10_000, 1);
     let c = coupon("42", "Welcome", "10", all_window());
@@ -812,7 +749,7 @@ fn import_products(n: usize) -> Vec<ImportItem> {
         .collect()
 }
 
-fn import_writes_all(db: &TestDb) {
+fn an_import_writes_every_row_in_order(db: &TestDb) {
     let store = db.store();
     let before = create(store.as_ref(), "Before", 100, 0);
     // More rows than one batch of any adapter.
@@ -871,7 +808,7 @@ fn import_writes_all(db: &TestDb) {
     );
 }
 
-fn import_aborted(db: &TestDb) {
+fn an_aborted_import_writes_nothing(db: &TestDb) {
     let store = db.store();
     create(store.as_ref(), "Kept", 100, 0);
     let items = import_products(700)
@@ -896,7 +833,7 @@ fn import_aborted(db: &TestDb) {
     assert!(found.is_empty());
 }
 
-fn import_duplicate_code(db: &TestDb) {
+fn a_duplicate_code_in_an_import_writes_nothing(db: &TestDb) {
     let store = db.store();
     store
         .create_coupon(&coupon("1", "TAKEN", "10", all_window()))
@@ -916,7 +853,7 @@ fn import_duplicate_code(db: &TestDb) {
     assert_eq!((status.products, status.coupons), (0, 1));
 }
 
-fn migrate_and_status(db: &TestDb) {
+fn migrating_twice_applies_nothing_and_status_counts_rows(db: &TestDb) {
     let store = db.open_unmigrated();
     let fresh = store.status().unwrap();
     assert_eq!(fresh.schema_version, 0);
@@ -937,7 +874,10 @@ fn migrate_and_status(db: &TestDb) {
         .create_coupon(&coupon("1", "ONE", "10", all_window()))
         .unwrap();
     let status = store.status().unwrap();
-    let expected_backend = if db.is_sqlite() { "sqlite" } else { "mysql" };
+    let expected_backend = match db.sql() {
+        Sql::Sqlite => "sqlite",
+        Sql::Mysql => "mysql",
+    };
     assert_eq!(status.backend, expected_backend);
     assert_eq!(status.schema_version, status.supported_version);
     assert_eq!(status.schema_version, *versions.last().unwrap());
@@ -954,14 +894,15 @@ fn migrate_and_status(db: &TestDb) {
     assert!(!status.location.is_empty());
 }
 
-fn newer_schema_refused(db: &TestDb) {
+fn a_newer_schema_is_refused(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Old data", 100, 5);
     let marker = "INSERT INTO milly_migrations (version, name, checksum, applied_at)
                   VALUES (999, 'from the future', '0', '2030-01-01 00:00:00')";
     db.raw_exec(marker).unwrap();
-    if db.is_sqlite() {
-        db.raw_exec("PRAGMA user_version = 999").unwrap();
+    match db.sql() {
+        Sql::Sqlite => db.raw_exec("PRAGMA user_version = 999").unwrap(),
+        Sql::Mysql => {}
     }
     let newer = db.open_unmigrated();
     match newer.migrate() {
@@ -976,10 +917,13 @@ fn newer_schema_refused(db: &TestDb) {
     // Refusing changed nothing.
     db.raw_exec("DELETE FROM milly_migrations WHERE version = 999")
         .unwrap();
-    if db.is_sqlite() {
-        let latest = store.status().unwrap().supported_version;
-        db.raw_exec(&format!("PRAGMA user_version = {latest}"))
-            .unwrap();
+    match db.sql() {
+        Sql::Sqlite => {
+            let latest = store.status().unwrap().supported_version;
+            db.raw_exec(&format!("PRAGMA user_version = {latest}"))
+                .unwrap();
+        }
+        Sql::Mysql => {}
     }
     assert_eq!(
         db.store()
@@ -1062,7 +1006,7 @@ impl UnitOfWork for BeatenOnce {
     }
 }
 
-fn append_race_is_retried(db: &TestDb) {
+fn a_unique_violation_on_append_is_retried(db: &TestDb) {
     let store = BeatenOnce {
         inner: db.store(),
         rival: db.store(),
@@ -1120,7 +1064,7 @@ fn raw_product(seq: i64, name: &str, description: &str) -> String {
     )
 }
 
-fn products_cannot_be_deleted(db: &TestDb) {
+fn the_database_itself_refuses_deleting_products(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Permanent", 100, 1);
     let refused = db.raw_exec(&format!("DELETE FROM products WHERE id = '{}'", product.id));
@@ -1128,7 +1072,7 @@ fn products_cannot_be_deleted(db: &TestDb) {
     assert_eq!(db.raw_i64("SELECT COUNT(*) FROM products"), 1);
 }
 
-fn text_limits(db: &TestDb) {
+fn the_database_itself_limits_text(db: &TestDb) {
     db.store();
     let x = |n: usize| "x".repeat(n);
     // At the limit: accepted (so the refusals below are about length).
@@ -1179,7 +1123,7 @@ fn text_limits(db: &TestDb) {
     assert_eq!(db.raw_i64("SELECT COUNT(*) FROM coupons"), 1);
 }
 
-fn one_active_discount_in_schema(db: &TestDb) {
+fn the_database_itself_allows_one_active_discount(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Discounted", 100, 1);
     let discount = |active: i64| {
@@ -1220,7 +1164,7 @@ fn unit<T>(store: &dyn CatalogStore, end: UnitEnd, work: impl FnOnce() -> T) -> 
     in_unit(store, || Ok::<_, StoreError>((work(), end))).unwrap()
 }
 
-fn unit_of_work(db: &TestDb) {
+fn a_unit_of_work_commits_its_writes_together_or_none(db: &TestDb) {
     let store = db.store();
     let other = db.store();
     // Rolled back: nothing of the unit is left, whatever methods it used.
@@ -1280,7 +1224,7 @@ fn unit_of_work(db: &TestDb) {
     );
 }
 
-fn keys_recorded_once(db: &TestDb) {
+fn a_key_is_recorded_once_and_a_second_record_conflicts(db: &TestDb) {
     let store = db.store();
     unit(store.as_ref(), UnitEnd::Commit, || {
         store
@@ -1314,40 +1258,81 @@ fn keys_recorded_once(db: &TestDb) {
     );
 }
 
-/// Two units record one key: on MySQL the second waits for the first's row
-/// and fails once it commits; on SQLite the second cannot even begin while
-/// the first holds the write lock. Either way one key, one write.
-fn concurrent_units_with_one_key(db: &TestDb) {
+/// The second unit's attempt in the race below: find the key, or record
+/// it; the unit commits only what succeeded.
+fn find_or_record_race_key(
+    store: &dyn CatalogStore,
+) -> Result<Option<RecordedRequest>, StoreError> {
+    in_unit(store, || {
+        let found = match store.recorded_request(&key("race"))? {
+            Some(found) => Some(found),
+            None => {
+                store.record_request(&key("race"), &request("f", "second"), t0())?;
+                None
+            }
+        };
+        Ok::<_, StoreError>((found, UnitEnd::Commit))
+    })
+}
+
+/// Two units record one key. While the first is open the second cannot get
+/// past it: on SQLite it cannot even begin (the first holds the write
+/// lock), on MySQL its insert waits for the first's row. So a second unit
+/// with a short lock timeout gives up, writing nothing; one with time to
+/// wait, once seen waiting, conflicts when the first commits (MySQL), or
+/// begins after the commit and finds the key recorded (SQLite). Either way
+/// one key, one write.
+fn a_key_recorded_by_a_concurrent_unit_is_a_conflict_and_rolls_back(db: &TestDb) {
     let first = db.store();
     let product = create(first.as_ref(), "Keyed", 100, 0);
+    // Opened before the first unit takes its locks: opening is not the race.
+    let impatient = crate::backends::open_url(&db.url, Duration::from_millis(200));
     let second = unit(first.as_ref(), UnitEnd::Commit, || {
         let latest = first.latest_stock_event(&product.id).unwrap().unwrap();
         first.append_stock_event(&next_event(&latest, 1)).unwrap();
         first
             .record_request(&key("race"), &request("f", "first"), t0())
             .unwrap();
+
+        // Held off: run to its end while the first unit is still open.
+        let gave_up = find_or_record_race_key(impatient.as_ref());
+        match db.engine() {
+            Engine::Sqlite | Engine::Memory => assert!(
+                matches!(&gave_up, Err(StoreError::Conflict(m)) if m.contains("lock")),
+                "the second unit cannot begin while the first holds the write lock: {gave_up:?}"
+            ),
+            Engine::Mysql => assert!(
+                matches!(&gave_up, Err(StoreError::Unavailable(m)) if m.contains("lock timeout")),
+                "the second unit's insert waits for the first's row, past its lock timeout: {gave_up:?}"
+            ),
+        }
+
         let url = db.url.clone();
+        let (ready, started) = std::sync::mpsc::channel();
         let second = std::thread::spawn(move || {
             let store = crate::backends::open_url(&url, Duration::from_secs(20));
-            in_unit(store.as_ref(), || {
-                let found = match store.recorded_request(&key("race"))? {
-                    Some(found) => Some(found),
-                    None => {
-                        store.record_request(&key("race"), &request("f", "second"), t0())?;
-                        None
-                    }
-                };
-                Ok::<_, StoreError>((found, UnitEnd::Commit))
-            })
+            ready.send(()).unwrap();
+            find_or_record_race_key(store.as_ref())
         });
-        std::thread::sleep(Duration::from_millis(300));
+        started.recv().unwrap();
+        match db.engine() {
+            Engine::Mysql => db.await_a_lock_wait(),
+            // A waiting writer is invisible from outside: the impatient
+            // rival has shown the hold-off already.
+            Engine::Sqlite | Engine::Memory => {}
+        }
         second
     });
-    match second.join().unwrap() {
-        // SQLite: the second unit began after the first committed.
-        Ok(Some(found)) => assert_eq!(found.result, "first"),
-        Err(StoreError::Conflict(_)) => {}
-        other => panic!("the second unit must find the key or conflict: {other:?}"),
+    let outcome = second.join().unwrap();
+    match db.engine() {
+        Engine::Sqlite | Engine::Memory => assert!(
+            matches!(&outcome, Ok(Some(found)) if found.result == "first"),
+            "the second unit began after the first committed: {outcome:?}"
+        ),
+        Engine::Mysql => assert!(
+            matches!(&outcome, Err(StoreError::Conflict(_))),
+            "the second unit waited for the first's row and conflicts once it commits: {outcome:?}"
+        ),
     }
     assert_eq!(
         first
@@ -1367,7 +1352,7 @@ fn concurrent_units_with_one_key(db: &TestDb) {
     );
 }
 
-fn prune_keys(db: &TestDb) {
+fn pruning_forgets_only_older_keys(db: &TestDb) {
     let store = db.store();
     unit(store.as_ref(), UnitEnd::Commit, || {
         store
@@ -1384,40 +1369,44 @@ fn prune_keys(db: &TestDb) {
 }
 
 /// A schema one version behind, as a colleague's newer milly finds it.
-fn older_schema(db: &TestDb) {
+fn an_older_schema_is_upgraded_by_migrate_and_by_prepare_only_on_a_file(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Before", 100, 3);
     let latest = migrations_latest();
     // The latest version fills MySQL's name index: undo what it did.
-    if !db.is_sqlite() {
-        db.raw_exec("DELETE FROM product_name_trigrams").unwrap();
+    match db.sql() {
+        Sql::Mysql => db.raw_exec("DELETE FROM product_name_trigrams").unwrap(),
+        Sql::Sqlite => {}
     }
     db.raw_exec(&format!(
         "DELETE FROM milly_migrations WHERE version = {latest}"
     ))
     .unwrap();
-    if db.is_sqlite() {
-        db.raw_exec(&format!("PRAGMA user_version = {}", latest - 1))
-            .unwrap();
+    match db.sql() {
+        Sql::Sqlite => db
+            .raw_exec(&format!("PRAGMA user_version = {}", latest - 1))
+            .unwrap(),
+        Sql::Mysql => {}
     }
     let store = db.open_unmigrated();
     assert_eq!(store.status().unwrap().schema_version, latest - 1);
-    if db.is_sqlite() {
+    match db.sql() {
         // A file is upgraded on use.
-        assert_eq!(store.prepare().unwrap(), vec![latest]);
-    } else {
-        let refused = store.prepare();
-        assert!(
-            matches!(&refused, Err(StoreError::SchemaOutdated(m)) if m.contains("milly db migrate")),
-            "{refused:?}"
-        );
-        assert_eq!(
-            store.status().unwrap().schema_version,
-            latest - 1,
-            "nothing changed"
-        );
-        assert_eq!(store.migrate().unwrap(), vec![latest]);
-        assert_eq!(store.prepare().unwrap(), Vec::<i64>::new());
+        Sql::Sqlite => assert_eq!(store.prepare().unwrap(), vec![latest]),
+        Sql::Mysql => {
+            let refused = store.prepare();
+            assert!(
+                matches!(&refused, Err(StoreError::SchemaOutdated(m)) if m.contains("milly db migrate")),
+                "{refused:?}"
+            );
+            assert_eq!(
+                store.status().unwrap().schema_version,
+                latest - 1,
+                "nothing changed"
+            );
+            assert_eq!(store.migrate().unwrap(), vec![latest]);
+            assert_eq!(store.prepare().unwrap(), Vec::<i64>::new());
+        }
     }
     assert_eq!(store.status().unwrap().schema_version, latest);
     let found = store
@@ -1435,12 +1424,10 @@ fn older_schema(db: &TestDb) {
 }
 
 fn migrations_latest() -> i64 {
-    milly::adapters::persistence::migrations::latest_version(
-        milly::adapters::persistence::migrations::SQLITE,
-    )
+    milly::adapters::persistence::migrations::LATEST
 }
 
-fn keyed_write_runs_once(db: &TestDb) {
+fn a_keyed_write_runs_once_and_replays_its_result(db: &TestDb) {
     use milly::app::usecases::{Keyed, Once};
     let store = db.store();
     let product = create(store.as_ref(), "Once", 100, 10);
@@ -1491,34 +1478,38 @@ fn keyed_write_runs_once(db: &TestDb) {
 /// MySQL takes one statement of at most `max_allowed_packet` (and a
 /// MEDIUMTEXT of 16 MB): a larger result is refused up front, the unit left
 /// usable to roll back. SQLite keeps it.
-fn oversized_result(db: &TestDb) {
+fn a_result_too_large_for_the_server_is_refused_before_writing(db: &TestDb) {
     let store = db.store();
     let huge = "x".repeat(17 * 1024 * 1024);
-    let end = if db.is_sqlite() {
-        UnitEnd::Commit
-    } else {
-        UnitEnd::Rollback
+    // SQLite keeps a result of any size; MySQL refuses one past its
+    // largest packet before writing, leaving the unit to roll back.
+    let end = match db.sql() {
+        Sql::Sqlite => UnitEnd::Commit,
+        Sql::Mysql => UnitEnd::Rollback,
     };
     let recorded = unit(store.as_ref(), end, || {
         store.record_request(&key("huge"), &request("f", &huge), t0())
     });
-    if db.is_sqlite() {
-        recorded.unwrap();
-        assert_eq!(
-            store
-                .recorded_request(&key("huge"))
-                .unwrap()
-                .unwrap()
-                .result
-                .len(),
-            huge.len()
-        );
-    } else {
-        assert!(
-            matches!(&recorded, Err(StoreError::Unavailable(m)) if m.contains("too large to record")),
-            "{recorded:?}"
-        );
-        assert_eq!(store.recorded_request(&key("huge")).unwrap(), None);
+    match end {
+        UnitEnd::Commit => {
+            recorded.unwrap();
+            assert_eq!(
+                store
+                    .recorded_request(&key("huge"))
+                    .unwrap()
+                    .unwrap()
+                    .result
+                    .len(),
+                huge.len()
+            );
+        }
+        UnitEnd::Rollback => {
+            assert!(
+                matches!(&recorded, Err(StoreError::Unavailable(m)) if m.contains("too large to record")),
+                "{recorded:?}"
+            );
+            assert_eq!(store.recorded_request(&key("huge")).unwrap(), None);
+        }
     }
 }
 
@@ -1543,7 +1534,7 @@ fn listed_ids(store: &dyn CatalogStore, include_archived: bool, start: PageStart
         .collect()
 }
 
-fn archived_products(db: &TestDb) {
+fn archived_products_are_hidden_and_read_only(db: &TestDb) {
     let store = db.store();
     let a = create(store.as_ref(), "Alpha", 100, 5);
     let b = create(store.as_ref(), "Bravo", 100, 5);
@@ -1665,7 +1656,7 @@ fn archived_products(db: &TestDb) {
     assert!(store.product_changes(&a.id).unwrap().is_empty());
 }
 
-fn updates_are_recorded(db: &TestDb) {
+fn updates_record_old_and_new_values_and_refuse_stale_reads(db: &TestDb) {
     let store = db.store();
     let mug = create(store.as_ref(), "Blue mug", 1_000, 5);
     let edit = ProductEdit {
@@ -1720,7 +1711,7 @@ fn updates_are_recorded(db: &TestDb) {
     );
 }
 
-fn past_prices(db: &TestDb) {
+fn prices_in_force_at_past_instants(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Priced", 10_000, 1);
     let mut current = product.clone();
@@ -1760,7 +1751,7 @@ fn past_prices(db: &TestDb) {
     }
 }
 
-fn past_discounts(db: &TestDb) {
+fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Discounted", 10_000, 1);
     let wide = window("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
@@ -1879,7 +1870,7 @@ fn past_discounts(db: &TestDb) {
     );
 }
 
-fn discount_listing(db: &TestDb) {
+fn discounts_are_listed_in_creation_order(db: &TestDb) {
     let store = db.store();
     let a = create(store.as_ref(), "A", 100, 1);
     let b = create(store.as_ref(), "B", 100, 1);
@@ -1925,7 +1916,7 @@ fn discount_listing(db: &TestDb) {
     );
 }
 
-fn coupon_listing(db: &TestDb) {
+fn coupons_are_listed_and_shown(db: &TestDb) {
     let store = db.store();
     let c1 = coupon("42", "FIRST", "10", all_window());
     let c2 = coupon("7", "SECOND", "20", all_window());
@@ -1994,7 +1985,7 @@ fn coupon_listing(db: &TestDb) {
     );
 }
 
-fn actors_recorded(db: &TestDb) {
+fn every_row_written_records_its_actor(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Stamped", 100, 1);
     let latest = store.latest_stock_event(&product.id).unwrap().unwrap();
@@ -2098,7 +2089,7 @@ fn lifecycle_writes(store: &dyn CatalogStore, name: &str, code: &str) -> Product
 /// neither commit it nor open a transaction of their own): rolled back,
 /// nothing is left; committed, everything is; and on a dry-run store even a
 /// committed unit keeps nothing.
-fn lifecycle_writes_join_a_unit(db: &TestDb) {
+fn life_cycle_writes_join_a_unit_of_work_and_a_dry_run_unit_keeps_nothing(db: &TestDb) {
     let store = db.store();
     let other = db.store();
     let dropped =
@@ -2133,7 +2124,7 @@ fn lifecycle_writes_join_a_unit(db: &TestDb) {
 /// order, each with the same stock, price and discount, the earliest
 /// qualifying discount when several qualify at the instant, archived
 /// products only when asked; and it stops when the sink says so.
-fn scan_matches_pages(db: &TestDb) {
+fn a_scan_gives_what_pages_give(db: &TestDb) {
     let store = db.store();
     let products: Vec<Product> = (0..23)
         .map(|i| create(store.as_ref(), &format!("Scanned {i}"), 1_000 + i, i))
@@ -2145,7 +2136,7 @@ fn scan_matches_pages(db: &TestDb) {
             .unwrap();
     }
     // Two discounts qualify at some instants for this one: the earliest
-    // set applies (see `past_discounts`).
+    // set applies (see `replaced_and_cleared_discounts_apply_before_they_stopped`).
     let replaced = &products[5];
     let first = discount(&replaced.id, "10", wide);
     store.replace_discount(&first).unwrap();

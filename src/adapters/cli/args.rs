@@ -2,7 +2,10 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::{Actor, IdempotencyKey};
+
 use super::output::Format;
+use super::parse::domain;
 use super::{coupon, db, discount, import, product, stock};
 
 /// Run an e-commerce catalog from the command line: products, a stock
@@ -95,16 +98,17 @@ pub struct GlobalOpts {
         env = "MILLY_ACTOR",
         global = true,
         hide_env_values = true,
-        value_name = "NAME"
+        value_name = "NAME",
+        value_parser = domain(Actor::parse)
     )]
-    pub actor: Option<String>,
+    pub actor: Option<Actor>,
 
     /// Run a write at most once: a rerun with the same key and the same request
     /// prints the first run's result and writes nothing; the same key with
     /// another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9
     /// . _ : - (ignored by commands that only read)
-    #[arg(long, global = true, value_name = "KEY")]
-    pub idempotency_key: Option<String>,
+    #[arg(long, global = true, value_name = "KEY", value_parser = domain(IdempotencyKey::parse))]
+    pub idempotency_key: Option<IdempotencyKey>,
 
     /// Report retries and other details on stderr
     #[arg(short, long, global = true)]

@@ -2,11 +2,13 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Output, Record};
-use super::parse::{at_flag, optional};
+use super::output::Output;
+use super::parse::{domain, moment};
+use super::record::Record;
+use super::views::{self, COUPON_LIST, COUPON_SCAN};
 use crate::app::usecases::{CreateCoupon, ListCoupons};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Coupon, CouponCode, CustomerId, Instant, Percentage};
+use crate::domain::{CouponCode, CustomerId, Moment, Percentage};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -24,14 +26,14 @@ pub enum CouponCommand {
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only this customer's coupons
-    #[arg(long)]
-    user: Option<String>,
+    #[arg(long, value_parser = domain(CustomerId::parse))]
+    user: Option<CustomerId>,
     /// Only coupons switched on and valid now (or at --at)
     #[arg(long)]
     active: bool,
-    /// The moment --active is judged at (RFC 3339 or a date) [default: now]
-    #[arg(long, requires = "active")]
-    at: Option<String>,
+    /// The moment --active is judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]
+    #[arg(long, requires = "active", allow_hyphen_values = true, value_parser = moment())]
+    at: Option<Moment>,
     /// Coupons per page
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     page_size: u32,
@@ -43,55 +45,34 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     /// The coupon's code (any case)
-    code: String,
+    #[arg(value_parser = domain(CouponCode::parse))]
+    code: CouponCode,
 }
-
-pub const LIST_COLUMNS: &[&str] = &[
-    "coupon_id",
-    "user_id",
-    "code",
-    "discount_percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-    "created_at",
-    "actor",
-    "deactivated_at",
-    "deactivated_by",
-];
-
-pub const LIST_SCAN: &[&str] = &[
-    "user_id",
-    "code",
-    "discount_percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-];
 
 #[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
     /// The customer's external id (1 to 64 characters, no blanks)
-    #[arg(long)]
-    user: String,
+    #[arg(long, value_parser = domain(CustomerId::parse))]
+    pub(super) user: CustomerId,
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
-    #[arg(long, allow_hyphen_values = true)]
-    percent: String,
-    /// End of validity, exclusive (RFC 3339 or a date)
-    #[arg(long)]
-    valid_to: String,
-    /// Start of validity (RFC 3339 or a date) [default: now]
-    #[arg(long)]
-    valid_from: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(Percentage::parse))]
+    pub(super) percent: Percentage,
+    /// End of validity, exclusive (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) valid_to: Moment,
+    /// Start of validity (RFC 3339, a date, today, -7d, +30d …) [default: now]
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) valid_from: Option<Moment>,
     /// Code, 3 to 32 letters, digits, - or _, unique regardless of case [default: random]
-    #[arg(long)]
-    code: Option<String>,
+    #[arg(long, value_parser = domain(CouponCode::parse))]
+    pub(super) code: Option<CouponCode>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct DeactivateArgs {
     /// The coupon's code (any case)
-    code: String,
+    #[arg(value_parser = domain(CouponCode::parse))]
+    pub(super) code: CouponCode,
 }
 
 impl CouponCommand {
@@ -116,60 +97,28 @@ impl CouponCommand {
 pub fn run(command: CouponCommand, catalog: &Catalog<'_>) -> Result<Output, AppError> {
     let coupon = match command {
         CouponCommand::Create(args) => catalog.create_coupon(CreateCoupon {
-            user_id: CustomerId::parse("--user", &args.user)?,
-            percentage: Percentage::parse("--percent", &args.percent)?,
-            valid_to: Instant::parse("--valid-to", &args.valid_to)?,
-            valid_from: optional(args.valid_from.as_deref(), |r| {
-                Instant::parse("--valid-from", r)
-            })?,
-            code: optional(args.code.as_deref(), |r| CouponCode::parse("--code", r))?,
+            user_id: args.user,
+            percentage: args.percent,
+            valid_to: args.valid_to,
+            valid_from: args.valid_from,
+            code: args.code,
         })?,
-        CouponCommand::Deactivate(args) => {
-            catalog.deactivate_coupon(&CouponCode::parse("CODE", &args.code)?)?
-        }
-        CouponCommand::Show(args) => {
-            catalog.show_coupon(&CouponCode::parse("CODE", &args.code)?)?
-        }
+        CouponCommand::Deactivate(args) => catalog.deactivate_coupon(&args.code)?,
+        CouponCommand::Show(args) => catalog.show_coupon(&args.code)?,
         CouponCommand::List(args) => {
             let coupons = catalog.list_coupons(ListCoupons {
-                user_id: optional(args.user.as_deref(), |r| CustomerId::parse("--user", r))?,
+                user_id: args.user,
                 active: args.active,
-                at: at_flag(args.at.as_deref())?,
+                at: args.at,
                 page: args.page,
                 page_size: args.page_size,
             })?;
             return Ok(Output::Listing {
-                columns: LIST_COLUMNS.to_vec(),
-                scan: LIST_SCAN.to_vec(),
-                rows: coupons.iter().map(coupon_record).collect(),
+                columns: COUPON_LIST.to_vec(),
+                scan: COUPON_SCAN.to_vec(),
+                rows: views::records(&coupons, views::Coupon::of),
             });
         }
     };
-    Ok(Output::One(coupon_record(&coupon)))
-}
-
-fn coupon_record(c: &Coupon) -> Record {
-    Record::new()
-        .field("coupon_id", Cell::text(c.id.as_str()))
-        .field("user_id", Cell::text(c.user_id.as_str()))
-        .field("code", Cell::text(c.code.as_str()))
-        .field("discount_percentage", Cell::Percent(c.percentage))
-        .field("valid_from", Cell::Time(c.window.from()))
-        .field("valid_to", Cell::Time(c.window.until()))
-        .field("is_active", Cell::Bool(c.is_active))
-        .field("created_at", Cell::Time(c.created_at))
-        .field(
-            "actor",
-            Cell::opt(c.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
-        .field(
-            "deactivated_at",
-            Cell::opt(c.deactivated.as_ref(), |x| Cell::Time(x.at)),
-        )
-        .field(
-            "deactivated_by",
-            Cell::opt(c.deactivated.as_ref().and_then(|x| x.by.as_ref()), |a| {
-                Cell::text(a.as_str())
-            }),
-        )
+    Ok(Output::One(Record::of(&views::Coupon::of(&coupon))))
 }

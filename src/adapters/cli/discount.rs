@@ -2,11 +2,13 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Output, Record};
-use super::parse::optional;
+use super::output::Output;
+use super::parse::{domain, moment};
+use super::record::Record;
+use super::views::{self, DISCOUNT_LIST, DISCOUNT_SCAN};
 use crate::app::usecases::{ListDiscounts, SetDiscount};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Discount, Instant, Percentage, ProductId};
+use crate::domain::{Moment, Percentage, ProductId};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -22,22 +24,24 @@ pub enum DiscountCommand {
 #[derive(Debug, Clone, Args)]
 pub struct SetArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    pub(super) product_id: ProductId,
     /// Percentage off, more than 0 and at most 100, e.g. 20 or 12.5
-    #[arg(long, allow_hyphen_values = true)]
-    percent: String,
-    /// Start of the discount (RFC 3339 or a date) [default: now]
-    #[arg(long)]
-    from: Option<String>,
-    /// End of the discount, exclusive (RFC 3339 or a date) [default: 30 days after --from]
-    #[arg(long)]
-    until: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(Percentage::parse))]
+    pub(super) percent: Percentage,
+    /// Start of the discount (RFC 3339, a date, today, -7d, +30d …) [default: now]
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) from: Option<Moment>,
+    /// End of the discount, exclusive (RFC 3339, a date, today, -7d, +30d …) [default: 30 days after --from]
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    pub(super) until: Option<Moment>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only this product's discounts (PROD…)
-    product_id: Option<String>,
+    #[arg(value_parser = domain(ProductId::parse))]
+    product_id: Option<ProductId>,
     /// Only discounts switched on and inside their window now
     #[arg(long)]
     active: bool,
@@ -52,31 +56,9 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ClearArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    pub(super) product_id: ProductId,
 }
-
-pub const LIST_COLUMNS: &[&str] = &[
-    "discount_id",
-    "product_id",
-    "percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-    "created_at",
-    "actor",
-    "deactivated_at",
-    "deactivated_by",
-];
-
-pub const LIST_SCAN: &[&str] = &[
-    "discount_id",
-    "product_id",
-    "percentage",
-    "valid_from",
-    "valid_to",
-    "is_active",
-    "deactivated_at",
-];
 
 impl DiscountCommand {
     /// How to see whether a write whose outcome is unknown was applied.
@@ -99,71 +81,30 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
     match command {
         DiscountCommand::Set(args) => {
             let set = catalog.set_discount(SetDiscount {
-                product_id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
-                percentage: Percentage::parse("--percent", &args.percent)?,
-                from: optional(args.from.as_deref(), |r| Instant::parse("--from", r))?,
-                until: optional(args.until.as_deref(), |r| Instant::parse("--until", r))?,
+                product_id: args.product_id,
+                percentage: args.percent,
+                from: args.from,
+                until: args.until,
             })?;
-            Ok(Output::One(discount_record(&set.discount).field(
-                "replaced_discount_id",
-                Cell::opt(set.replaced.as_ref(), |id| Cell::text(id.as_str())),
-            )))
+            Ok(Output::One(Record::of(&views::Discount::set(&set))))
         }
         DiscountCommand::List(args) => {
             let discounts = catalog.list_discounts(ListDiscounts {
-                product_id: optional(args.product_id.as_deref(), |r| {
-                    ProductId::parse("PRODUCT_ID", r)
-                })?,
+                product_id: args.product_id,
                 active: args.active,
                 page: args.page,
                 page_size: args.page_size,
             })?;
             Ok(Output::Listing {
-                columns: LIST_COLUMNS.to_vec(),
-                scan: LIST_SCAN.to_vec(),
-                rows: discounts.iter().map(listed_record).collect(),
+                columns: DISCOUNT_LIST.to_vec(),
+                scan: DISCOUNT_SCAN.to_vec(),
+                rows: views::records(&discounts, views::Discount::listed),
             })
         }
         DiscountCommand::Clear(args) => {
-            let id = ProductId::parse("PRODUCT_ID", &args.product_id)?;
-            let cleared = catalog.clear_discount(&id)?;
-            Ok(Output::One(
-                Record::new()
-                    .field("product_id", Cell::text(id.as_str()))
-                    .field(
-                        "deactivated_discount_id",
-                        Cell::opt(cleared.as_ref(), |d| Cell::text(d.as_str())),
-                    ),
-            ))
+            let cleared = catalog.clear_discount(&args.product_id)?;
+            let view = views::DiscountCleared::of(&args.product_id, cleared.as_ref());
+            Ok(Output::One(Record::of(&view)))
         }
     }
-}
-
-fn discount_record(d: &Discount) -> Record {
-    Record::new()
-        .field("discount_id", Cell::text(d.id.as_str()))
-        .field("product_id", Cell::text(d.product_id.as_str()))
-        .field("percentage", Cell::Percent(d.percentage))
-        .field("valid_from", Cell::Time(d.window.from()))
-        .field("valid_to", Cell::Time(d.window.until()))
-        .field("is_active", Cell::Bool(d.is_active))
-        .field("created_at", Cell::Time(d.created_at))
-}
-
-fn listed_record(d: &Discount) -> Record {
-    discount_record(d)
-        .field(
-            "actor",
-            Cell::opt(d.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
-        .field(
-            "deactivated_at",
-            Cell::opt(d.deactivated.as_ref(), |x| Cell::Time(x.at)),
-        )
-        .field(
-            "deactivated_by",
-            Cell::opt(d.deactivated.as_ref().and_then(|x| x.by.as_ref()), |a| {
-                Cell::text(a.as_str())
-            }),
-        )
 }

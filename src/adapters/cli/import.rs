@@ -14,11 +14,13 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::output::{Cell, Format, Output, Record};
+use super::output::{Format, Output};
 use super::progress::RowProgress;
-use crate::app::usecases::{ImportedRow, RowSource};
+use super::record::Record;
+use super::views::{self, IMPORTED_COUPONS, IMPORTED_ROWS, STOCK_IMPORTED};
+use crate::app::usecases::RowSource;
 use crate::app::{AppError, Catalog, RowError};
-use crate::domain::{DomainError, StockEvent};
+use crate::domain::DomainError;
 use rows::Kind;
 
 #[derive(Debug, Clone, Subcommand)]
@@ -41,11 +43,11 @@ pub enum ImportCommand {
 pub struct ImportArgs {
     /// File to read; - reads standard input
     #[arg(default_value = "-")]
-    file: PathBuf,
+    pub(super) file: PathBuf,
     /// Input format [default: told from the first line: NDJSON if it starts
     /// with '{', CSV otherwise]
     #[arg(long, value_enum)]
-    format: Option<InputFormat>,
+    pub(super) format: Option<InputFormat>,
     /// Standard input, read whole for a write under an idempotency key: its
     /// digest is part of the request, and a retried unit reads it again.
     #[arg(skip)]
@@ -53,6 +55,15 @@ pub struct ImportArgs {
 }
 
 impl ImportCommand {
+    /// What is imported, as the command names it, and from where.
+    pub fn parts(&self) -> (&'static str, &ImportArgs) {
+        match self {
+            ImportCommand::Products(args) => ("products", args),
+            ImportCommand::Coupons(args) => ("coupons", args),
+            ImportCommand::Stock(args) => ("stock", args),
+        }
+    }
+
     /// Feeds the input to `digest` (part of the request under an
     /// idempotency key). Standard input is kept in memory to be read again.
     pub fn digest_input(&mut self, digest: &mut impl Write) -> Result<(), AppError> {
@@ -134,32 +145,18 @@ pub fn run(
     let counts = counts?;
     let created = created.into_inner().1;
     if !keep {
-        return Ok(Output::One(
-            Record::new()
-                .field("products", Cell::Int(counts.products as i64))
-                .field("stock_events", Cell::Int(counts.stock_events as i64))
-                .field("discounts", Cell::Int(counts.discounts as i64))
-                .field("coupons", Cell::Int(counts.coupons as i64)),
-        ));
+        return Ok(Output::One(Record::of(&views::ImportCounts::of(&counts))));
     }
-    let columns = match kind {
-        Kind::Coupons => vec!["line", "id", "code"],
-        Kind::Products | Kind::Stock => vec!["line", "id"],
-    };
+    let coupons = kind == Kind::Coupons;
     Ok(Output::Many {
-        columns,
-        rows: created.into_iter().map(|row| record(row, kind)).collect(),
+        columns: if coupons {
+            IMPORTED_COUPONS
+        } else {
+            IMPORTED_ROWS
+        }
+        .to_vec(),
+        rows: views::records(&created, |row| views::ImportedRow::of(row, coupons)),
     })
-}
-
-fn record(row: ImportedRow, kind: Kind) -> Record {
-    let record = Record::new()
-        .field("line", Cell::Int(row.line as i64))
-        .field("id", Cell::text(row.id));
-    match kind {
-        Kind::Coupons => record.field("code", Cell::opt(row.code, Cell::text)),
-        Kind::Products | Kind::Stock => record,
-    }
 }
 
 /// The rows of the input, read from its start.
@@ -190,44 +187,23 @@ impl AsRef<[u8]> for SharedBytes {
     }
 }
 
-pub const STOCK_COLUMNS: &[&str] = &[
-    "line",
-    "id",
-    "product_id",
-    "version",
-    "change",
-    "new_stock_count",
-];
-
 /// `import stock`: in a table the counts, otherwise one record per row.
 fn stock(catalog: &Catalog<'_>, rows: &mut RowSource<'_>, keep: bool) -> Result<Output, AppError> {
     let mut applied = Vec::new();
     let counts = catalog.import_stock(rows, &mut |line, event| {
         if keep {
-            applied.push(stock_record(line, event));
+            applied.push(Record::of(&views::StockEvent::imported(line, event)));
         }
     })?;
     if !keep {
-        return Ok(Output::One(
-            Record::new()
-                .field("stock_events", Cell::Int(counts.stock_events as i64))
-                .field("products", Cell::Int(counts.products as i64)),
-        ));
+        return Ok(Output::One(Record::of(&views::StockImportCounts::of(
+            &counts,
+        ))));
     }
     Ok(Output::Many {
-        columns: STOCK_COLUMNS.to_vec(),
+        columns: STOCK_IMPORTED.to_vec(),
         rows: applied,
     })
-}
-
-fn stock_record(line: u64, e: &StockEvent) -> Record {
-    Record::new()
-        .field("line", Cell::Int(line as i64))
-        .field("id", Cell::text(e.id.as_str()))
-        .field("product_id", Cell::text(e.product_id.as_str()))
-        .field("version", Cell::Int(e.version))
-        .field("change", Cell::Int(e.change))
-        .field("new_stock_count", Cell::Int(e.total_after_change))
 }
 
 /// The file, or standard input for `-`. FILE is input like any flag: a path

@@ -1,17 +1,16 @@
 //! Rendering results as a table for people or JSON, NDJSON and CSV for scripts.
 //!
-//! Every command builds [`Record`]s, one ordered list of named cells each, and
-//! this module is the only place that knows the formats: a field has the same
-//! name and value in all of them.
+//! Every command prints [`Record`]s, read from its views, and this module is
+//! the only place that knows the formats: a field has the same name and
+//! value in all of them.
 
 use std::io::Write;
 
 use clap::ValueEnum;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize;
 
+use super::record::Record;
 use super::table::{self, Screen};
-
-use crate::domain::{Instant, Money, Percentage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -36,125 +35,6 @@ impl Format {
     /// Whether the output is a table for people.
     pub fn is_table(self) -> bool {
         matches!(self, Format::Table | Format::Wide)
-    }
-}
-
-/// One value of a record.
-#[derive(Debug, Clone)]
-pub enum Cell {
-    Text(String),
-    Int(i64),
-    Money(Money),
-    Percent(Percentage),
-    Bool(bool),
-    Time(Instant),
-    Null,
-    /// Nested records (e.g. the migrations in `db status`): an array in JSON,
-    /// a compact summary in tables and CSV.
-    List(Vec<Record>),
-    /// Steps of an explanation: each an object in JSON, a line of text in
-    /// tables (one table row per step) and CSV.
-    Steps(Vec<(String, Record)>),
-}
-
-impl Cell {
-    pub fn text(s: impl Into<String>) -> Cell {
-        Cell::Text(s.into())
-    }
-
-    pub fn opt<T>(value: Option<T>, f: impl FnOnce(T) -> Cell) -> Cell {
-        value.map_or(Cell::Null, f)
-    }
-
-    /// Numbers, right-aligned in tables.
-    pub fn is_number(&self) -> bool {
-        matches!(self, Cell::Int(_) | Cell::Money(_) | Cell::Percent(_))
-    }
-
-    /// The form used in CSV: money with two decimals, times in RFC 3339,
-    /// null as an empty cell.
-    pub fn plain(&self) -> String {
-        match self {
-            Cell::Text(s) => s.clone(),
-            Cell::Int(n) => n.to_string(),
-            Cell::Money(m) => m.to_string(),
-            Cell::Percent(p) => p.to_string(),
-            Cell::Bool(b) => b.to_string(),
-            Cell::Time(t) => t.to_rfc3339(),
-            Cell::Null => String::new(),
-            Cell::List(items) => items
-                .iter()
-                .map(|r| {
-                    r.0.iter()
-                        .map(|(_, c)| c.plain())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            Cell::Steps(steps) => steps
-                .iter()
-                .map(|(line, _)| line.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        }
-    }
-}
-
-impl Serialize for Cell {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Cell::Text(t) => s.serialize_str(t),
-            Cell::Int(n) => s.serialize_i64(*n),
-            // Exact decimals: serde_json's arbitrary-precision numbers print
-            // the digits we give them, so 17.49 never becomes 17.489999….
-            Cell::Money(m) => exact_number(&m.to_json_decimal()).serialize(s),
-            Cell::Percent(p) => exact_number(&p.to_json_decimal()).serialize(s),
-            Cell::Bool(b) => s.serialize_bool(*b),
-            Cell::Time(t) => s.serialize_str(&t.to_rfc3339()),
-            Cell::Null => s.serialize_none(),
-            Cell::List(items) => items.serialize(s),
-            Cell::Steps(steps) => s.collect_seq(steps.iter().map(|(_, r)| r)),
-        }
-    }
-}
-
-fn exact_number(decimal: &str) -> serde_json::Number {
-    decimal
-        .parse()
-        .expect("milly's decimals are valid JSON numbers")
-}
-
-/// Named cells in a fixed order: a JSON object, a CSV row, a table row.
-#[derive(Debug, Clone, Default)]
-pub struct Record(Vec<(&'static str, Cell)>);
-
-impl Record {
-    pub fn new() -> Self {
-        Record(Vec::new())
-    }
-
-    pub fn field(mut self, name: &'static str, cell: Cell) -> Self {
-        self.0.push((name, cell));
-        self
-    }
-
-    fn names(&self) -> Vec<&'static str> {
-        self.0.iter().map(|(n, _)| *n).collect()
-    }
-
-    pub fn cells(&self) -> &[(&'static str, Cell)] {
-        &self.0
-    }
-}
-
-impl Serialize for Record {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, cell) in &self.0 {
-            map.serialize_entry(name, cell)?;
-        }
-        map.end()
     }
 }
 
@@ -239,7 +119,7 @@ fn csv(columns: &[&'static str], rows: &[Record]) -> Result<String, String> {
     writer.write_record(columns).map_err(fail)?;
     for row in rows {
         writer
-            .write_record(row.0.iter().map(|(_, c)| c.plain()))
+            .write_record(row.cells().iter().map(|(_, c)| c.plain()))
             .map_err(fail)?;
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;
@@ -301,7 +181,7 @@ impl<W: Write> RowStream<W> {
         self.rows += 1;
         match (&mut self.sink, self.format) {
             (Sink::Csv(writer), _) => writer
-                .write_record(record.0.iter().map(|(_, c)| c.plain()))
+                .write_record(record.cells().iter().map(|(_, c)| c.plain()))
                 .map_err(csv_io_error)?,
             (Sink::Plain(out), Format::Json) => {
                 out.write_all(if self.rows == 1 {
@@ -390,19 +270,22 @@ pub fn write_stdout(text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::cli::record::Cell;
+    use crate::domain::Money;
 
     fn sample() -> Record {
-        Record::new()
-            .field("id", Cell::text("PROD1"))
-            .field(
+        Record::from_cells(vec![
+            ("id", Cell::Text("PROD1".into())),
+            (
                 "price",
                 Cell::Money(Money::parse_price("p", "17.49").unwrap()),
-            )
-            .field(
+            ),
+            (
                 "discount_amount",
                 Cell::Money(Money::parse_price("p", "9000").unwrap()),
-            )
-            .field("note", Cell::Null)
+            ),
+            ("note", Cell::Null),
+        ])
     }
 
     #[test]
@@ -429,212 +312,5 @@ mod tests {
             render(&one, Format::Csv).unwrap(),
             "id,price,discount_amount,note\nPROD1,17.49,9000.00,\n"
         );
-    }
-}
-
-/// What a command printed, in a form that keeps every cell's type, so that a
-/// rerun under the same idempotency key prints exactly what the first run
-/// printed (the same ids, in whatever format the rerun asks for).
-pub mod stored {
-    use serde::{Deserialize, Serialize};
-
-    use super::{Cell, Output, Record};
-    use crate::domain::{Instant, Money, Percentage};
-
-    #[derive(Serialize, Deserialize)]
-    enum StoredOutput {
-        One(StoredRecord),
-        Many {
-            columns: Vec<String>,
-            rows: Vec<StoredRecord>,
-        },
-        Listing {
-            columns: Vec<String>,
-            scan: Vec<String>,
-            rows: Vec<StoredRecord>,
-        },
-    }
-
-    type StoredRecord = Vec<(String, StoredCell)>;
-
-    #[derive(Serialize, Deserialize)]
-    enum StoredCell {
-        Text(String),
-        Int(i64),
-        Cents(i64),
-        BasisPoints(i64),
-        Bool(bool),
-        Time(String),
-        Null,
-        List(Vec<StoredRecord>),
-        Steps(Vec<(String, StoredRecord)>),
-    }
-
-    pub fn encode(output: &Output) -> Result<String, String> {
-        let stored = match output {
-            Output::One(record) => StoredOutput::One(record_of(record)),
-            Output::Many { columns, rows } => StoredOutput::Many {
-                columns: columns.iter().map(|c| c.to_string()).collect(),
-                rows: rows.iter().map(record_of).collect(),
-            },
-            Output::Listing {
-                columns,
-                scan,
-                rows,
-            } => StoredOutput::Listing {
-                columns: columns.iter().map(|c| c.to_string()).collect(),
-                scan: scan.iter().map(|c| c.to_string()).collect(),
-                rows: rows.iter().map(record_of).collect(),
-            },
-            Output::Raw(_) | Output::Streamed => {
-                return Err("this output cannot be recorded".into())
-            }
-        };
-        serde_json::to_string(&stored).map_err(|e| e.to_string())
-    }
-
-    pub fn decode(text: &str) -> Result<Output, String> {
-        let stored: StoredOutput = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        Ok(match stored {
-            StoredOutput::One(record) => Output::One(record_from(record)?),
-            StoredOutput::Many { columns, rows } => Output::Many {
-                columns: columns.into_iter().map(name).collect(),
-                rows: rows
-                    .into_iter()
-                    .map(record_from)
-                    .collect::<Result<_, _>>()?,
-            },
-            StoredOutput::Listing {
-                columns,
-                scan,
-                rows,
-            } => Output::Listing {
-                columns: columns.into_iter().map(name).collect(),
-                scan: scan.into_iter().map(name).collect(),
-                rows: rows
-                    .into_iter()
-                    .map(record_from)
-                    .collect::<Result<_, _>>()?,
-            },
-        })
-    }
-
-    fn record_of(record: &Record) -> StoredRecord {
-        record
-            .0
-            .iter()
-            .map(|(n, c)| (n.to_string(), cell_of(c)))
-            .collect()
-    }
-
-    fn cell_of(cell: &Cell) -> StoredCell {
-        match cell {
-            Cell::Text(t) => StoredCell::Text(t.clone()),
-            Cell::Int(n) => StoredCell::Int(*n),
-            Cell::Money(m) => StoredCell::Cents(m.cents()),
-            Cell::Percent(p) => StoredCell::BasisPoints(i64::from(p.basis_points())),
-            Cell::Bool(b) => StoredCell::Bool(*b),
-            Cell::Time(t) => StoredCell::Time(t.to_rfc3339()),
-            Cell::Null => StoredCell::Null,
-            Cell::List(items) => StoredCell::List(items.iter().map(record_of).collect()),
-            Cell::Steps(steps) => StoredCell::Steps(
-                steps
-                    .iter()
-                    .map(|(step, record)| (step.clone(), record_of(record)))
-                    .collect(),
-            ),
-        }
-    }
-
-    fn record_from(stored: StoredRecord) -> Result<Record, String> {
-        stored.into_iter().try_fold(Record::new(), |r, (n, c)| {
-            Ok(r.field(name(n), cell_from(c)?))
-        })
-    }
-
-    fn cell_from(stored: StoredCell) -> Result<Cell, String> {
-        let bad = |e: crate::domain::DomainError| e.to_string();
-        Ok(match stored {
-            StoredCell::Text(t) => Cell::Text(t),
-            StoredCell::Int(n) => Cell::Int(n),
-            StoredCell::Cents(c) => Cell::Money(Money::from_cents(c).map_err(bad)?),
-            StoredCell::BasisPoints(bp) => {
-                Cell::Percent(Percentage::from_basis_points(bp).map_err(bad)?)
-            }
-            StoredCell::Bool(b) => Cell::Bool(b),
-            StoredCell::Time(t) => Cell::Time(Instant::from_stored(&t).map_err(bad)?),
-            StoredCell::Null => Cell::Null,
-            StoredCell::List(items) => Cell::List(
-                items
-                    .into_iter()
-                    .map(record_from)
-                    .collect::<Result<_, _>>()?,
-            ),
-            StoredCell::Steps(steps) => Cell::Steps(
-                steps
-                    .into_iter()
-                    .map(|(step, record)| Ok((step, record_from(record)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-        })
-    }
-
-    /// Field names are static in a record; the few a recorded result holds
-    /// live as long as the process (one command) anyway.
-    fn name(text: String) -> &'static str {
-        Box::leak(text.into_boxed_str())
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn a_recorded_output_renders_as_the_original() {
-            let at = Instant::parse("at", "2025-06-01T12:00:00.5Z").unwrap();
-            let record = Record::new()
-                .field("id", Cell::text("PROD1"))
-                .field("price", Cell::Money(Money::from_cents(1749).unwrap()))
-                .field(
-                    "percent",
-                    Cell::Percent(Percentage::from_basis_points(1250).unwrap()),
-                )
-                .field("n", Cell::Int(-3))
-                .field("on", Cell::Bool(true))
-                .field("at", Cell::Time(at))
-                .field("none", Cell::Null)
-                .field(
-                    "list",
-                    Cell::List(vec![Record::new().field("v", Cell::Int(1))]),
-                )
-                .field(
-                    "steps",
-                    Cell::Steps(vec![(
-                        "list price".into(),
-                        Record::new().field("v", Cell::Int(2)),
-                    )]),
-                );
-            let outputs = [
-                Output::One(record.clone()),
-                Output::Many {
-                    columns: vec!["id"],
-                    rows: vec![record.clone()],
-                },
-                Output::Listing {
-                    columns: vec!["id", "price"],
-                    scan: vec!["id"],
-                    rows: vec![record],
-                },
-            ];
-            for output in outputs {
-                let again = decode(&encode(&output).unwrap()).unwrap();
-                for format in [super::super::Format::Json, super::super::Format::Csv] {
-                    assert_eq!(
-                        super::super::render(&again, format),
-                        super::super::render(&output, format)
-                    );
-                }
-            }
-        }
     }
 }

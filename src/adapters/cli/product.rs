@@ -3,12 +3,12 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{is_closed_pipe, Cell, Format, Output, Record, RowStream};
-use super::parse::{at_flag, optional};
-use super::product_lifecycle::{self, explain};
-use crate::app::usecases::{
-    CreateProduct, CreatedProduct, ListProducts, ProductSummary, ProductView, ShowProduct,
-};
+use super::output::{is_closed_pipe, Format, Output, RowStream};
+use super::parse::{domain, moment};
+use super::product_lifecycle;
+use super::record::Record;
+use super::views::{self, PRODUCT_LIST, PRODUCT_SCAN};
+use crate::app::usecases::{CreateProduct, ListProducts, ShowProduct};
 use crate::app::{AppError, Catalog};
 use crate::domain::*;
 
@@ -34,24 +34,24 @@ pub enum ProductCommand {
 #[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
     /// Name, 1 to 200 characters (trimmed)
-    #[arg(long)]
-    name: String,
+    #[arg(long, value_parser = domain(ProductName::parse))]
+    pub(super) name: ProductName,
     /// Price with at most 2 decimals, e.g. 10000 or 17.49
-    #[arg(long, allow_hyphen_values = true)]
-    price: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(Money::parse_price))]
+    pub(super) price: Money,
     /// Free text, at most 2000 characters
-    #[arg(long, default_value = "")]
-    description: String,
+    #[arg(long, default_value = "", value_parser = domain(Description::parse))]
+    pub(super) description: Description,
     /// Opening stock, a whole number
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    stock: String,
+    #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = domain(Quantity::parse))]
+    pub(super) stock: Quantity,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only names containing this text (case-insensitive; % and _ are literal)
-    #[arg(long)]
-    name: Option<String>,
+    #[arg(long, value_parser = domain(ProductName::parse))]
+    name: Option<ProductName>,
     /// Every matching product, streamed as it is read (instead of one page)
     #[arg(long, conflicts_with_all = ["page", "page_size"])]
     all: bool,
@@ -61,9 +61,9 @@ pub struct ListArgs {
     /// Page number, from 1
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     page: u64,
-    /// Price the products at this time instead of now (RFC 3339 or a date)
-    #[arg(long)]
-    at: Option<String>,
+    /// Price the products at this time instead of now (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    at: Option<Moment>,
     /// List archived products too
     #[arg(long)]
     include_archived: bool,
@@ -72,13 +72,14 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    product_id: ProductId,
     /// Apply this customer's best valid coupon
-    #[arg(long)]
-    user: Option<String>,
-    /// Price the product at this time instead of now (RFC 3339 or a date)
-    #[arg(long)]
-    at: Option<String>,
+    #[arg(long, value_parser = domain(CustomerId::parse))]
+    user: Option<CustomerId>,
+    /// Price the product at this time instead of now (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
+    at: Option<Moment>,
     /// Add the pricing steps: list price, discount, coupon, final price
     #[arg(long)]
     explain: bool,
@@ -91,7 +92,7 @@ impl ProductCommand {
             ProductCommand::Create(args) => {
                 format!(
                     "look for it with `milly product list --name {:?}`",
-                    args.name
+                    args.name.as_str()
                 )
             }
             ProductCommand::Update(args) => format!(
@@ -107,31 +108,6 @@ impl ProductCommand {
     }
 }
 
-pub const LIST_COLUMNS: &[&str] = &[
-    "id",
-    "name",
-    "description",
-    "price",
-    "stock_count",
-    "discount_id",
-    "discount_percentage",
-    "discount_amount",
-    "final_price",
-    "is_archived",
-    "created_at",
-    "updated_at",
-];
-
-/// The columns of the default table: what an operator scans.
-pub const LIST_SCAN: &[&str] = &[
-    "id",
-    "name",
-    "price",
-    "stock_count",
-    "discount_percentage",
-    "final_price",
-];
-
 pub fn run(
     command: ProductCommand,
     catalog: &Catalog<'_>,
@@ -140,23 +116,20 @@ pub fn run(
     match command {
         ProductCommand::Create(args) => {
             let created = catalog.create_product(CreateProduct {
-                name: ProductName::parse("--name", &args.name)?,
-                description: Description::parse("--description", &args.description)?,
-                price: Money::parse_price("--price", &args.price)?,
-                stock: Quantity::parse("--stock", &args.stock)?,
+                name: args.name,
+                description: args.description,
+                price: args.price,
+                stock: args.stock,
             })?;
-            Ok(Output::One(created_record(&created)))
+            Ok(Output::One(Record::of(&views::Product::created(&created))))
         }
         ProductCommand::List(args) => {
-            let name_contains = optional(args.name.as_deref(), |raw| {
-                ProductName::parse("--name", raw)
-            })?;
+            let name_contains = args.name;
             if args.all {
-                let at = at_flag(args.at.as_deref())?;
                 stream_all(
                     catalog,
                     name_contains.as_ref().map(|n| n.as_str()),
-                    at,
+                    args.at.as_ref(),
                     args.include_archived,
                     format,
                 )?;
@@ -166,27 +139,25 @@ pub fn run(
                 name_contains: name_contains.map(|n| n.as_str().to_owned()),
                 page: args.page,
                 page_size: args.page_size,
-                at: at_flag(args.at.as_deref())?,
+                at: args.at,
                 include_archived: args.include_archived,
             })?;
             Ok(Output::Listing {
-                columns: LIST_COLUMNS.to_vec(),
-                scan: LIST_SCAN.to_vec(),
-                rows: rows.iter().map(summary_record).collect(),
+                columns: PRODUCT_LIST.to_vec(),
+                scan: PRODUCT_SCAN.to_vec(),
+                rows: views::records(&rows, views::Product::listed),
             })
         }
         ProductCommand::Show(args) => {
             let view = catalog.show_product(ShowProduct {
-                id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
-                customer: optional(args.user.as_deref(), |raw| CustomerId::parse("--user", raw))?,
-                at: at_flag(args.at.as_deref())?,
+                id: args.product_id,
+                customer: args.user,
+                at: args.at,
             })?;
-            let record = view_record(&view);
-            Ok(Output::One(if args.explain {
-                record.field("explain", explain(&view))
-            } else {
-                record
-            }))
+            Ok(Output::One(Record::of(&views::Product::priced(
+                &view,
+                args.explain,
+            ))))
         }
         ProductCommand::Update(args) => product_lifecycle::update(args, catalog),
         ProductCommand::Archive(args) => product_lifecycle::archive(args, catalog, true),
@@ -200,20 +171,21 @@ pub fn run(
 fn stream_all(
     catalog: &Catalog<'_>,
     name: Option<&str>,
-    at: Option<Instant>,
+    at: Option<&Moment>,
     include_archived: bool,
     format: Format,
 ) -> Result<(), AppError> {
     let output_failed =
         |e: std::io::Error| AppError::Internal(format!("cannot write the output: {e}"));
     let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let mut stream = match RowStream::new(stdout, format, LIST_COLUMNS.to_vec()) {
+    let mut stream = match RowStream::new(stdout, format, PRODUCT_LIST.to_vec()) {
         Err(e) if is_closed_pipe(&e) => return Ok(()),
-        other => other.map_err(output_failed)?.scan(LIST_SCAN.to_vec()),
+        other => other.map_err(output_failed)?.scan(PRODUCT_SCAN.to_vec()),
     };
     let mut write_error = None;
     let result = catalog.stream_products(name, at, include_archived, &mut |summary| {
-        stream.row(summary_record(&summary)).map_err(|e| {
+        let row = Record::of(&views::Product::listed(&summary));
+        stream.row(row).map_err(|e| {
             let stop = AppError::Internal(e.to_string());
             write_error = Some(e);
             stop
@@ -228,77 +200,4 @@ fn stream_all(
             other => other.map_err(output_failed),
         },
     }
-}
-
-/// The product's own fields, `price` being the price in force when priced.
-fn product_fields(record: Record, p: &Product, price: Money) -> Record {
-    record
-        .field("id", Cell::text(p.id.as_str()))
-        .field("name", Cell::text(p.name.as_str()))
-        .field("description", Cell::text(p.description.as_str()))
-        .field("price", Cell::Money(price))
-}
-
-fn created_record(c: &CreatedProduct) -> Record {
-    product_fields(Record::new(), &c.product, c.product.price)
-        .field("stock_count", Cell::Int(c.stock))
-        .field("created_at", Cell::Time(c.product.created_at))
-        .field("updated_at", Cell::Time(c.product.updated_at))
-}
-
-fn summary_record(s: &ProductSummary) -> Record {
-    product_fields(Record::new(), &s.product, s.price)
-        .field("stock_count", Cell::Int(s.stock))
-        .field(
-            "discount_id",
-            Cell::opt(s.discount.as_ref(), |d| Cell::text(d.id.as_str())),
-        )
-        .field(
-            "discount_percentage",
-            Cell::opt(s.discount.as_ref(), |d| Cell::Percent(d.percentage)),
-        )
-        .field("discount_amount", Cell::Money(s.pricing.product_discount))
-        .field("final_price", Cell::Money(s.pricing.final_price))
-        .field("is_archived", Cell::Bool(s.product.is_archived()))
-        .field("created_at", Cell::Time(s.product.created_at))
-        .field("updated_at", Cell::Time(s.product.updated_at))
-}
-
-fn view_record(v: &ProductView) -> Record {
-    product_fields(Record::new(), &v.product, v.pricing.price)
-        .field("stock_count", Cell::Int(v.stock))
-        .field(
-            "discount_id",
-            Cell::opt(v.discount.as_ref(), |d| Cell::text(d.id.as_str())),
-        )
-        .field(
-            "discount_percentage",
-            Cell::opt(v.discount.as_ref(), |d| Cell::Percent(d.percentage)),
-        )
-        .field(
-            "product_discount_amount",
-            Cell::Money(v.pricing.product_discount),
-        )
-        .field(
-            "coupon_id",
-            Cell::opt(v.coupon.as_ref(), |c| Cell::text(c.id.as_str())),
-        )
-        .field(
-            "coupon_code",
-            Cell::opt(v.coupon.as_ref(), |c| Cell::text(c.code.as_str())),
-        )
-        .field(
-            "coupon_percentage",
-            Cell::opt(v.coupon.as_ref(), |c| Cell::Percent(c.percentage)),
-        )
-        .field(
-            "coupon_discount_amount",
-            Cell::Money(v.pricing.coupon_discount),
-        )
-        .field("final_price", Cell::Money(v.pricing.final_price))
-        .field("priced_at", Cell::Time(v.at))
-        .field("is_archived", Cell::Bool(v.product.is_archived()))
-        .field("archived_at", Cell::opt(v.product.archived_at, Cell::Time))
-        .field("created_at", Cell::Time(v.product.created_at))
-        .field("updated_at", Cell::Time(v.product.updated_at))
 }

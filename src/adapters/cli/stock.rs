@@ -2,12 +2,14 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{Cell, Format, Output, Record};
-use super::parse::optional;
+use super::output::{Format, Output};
+use super::parse::{domain, moment};
+use super::record::Record;
 use super::stream::StdoutRows;
-use crate::app::usecases::{AdjustStock, StockAdjusted, StockLog};
+use super::views::{self, STOCK_HISTORY};
+use crate::app::usecases::{AdjustStock, StockLog};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Instant, ProductId, Reason, StockChange, StockEvent};
+use crate::domain::{Moment, ProductId, Reason, StockChange};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
@@ -26,28 +28,30 @@ pub enum StockCommand {
 #[derive(Debug, Clone, Args)]
 pub struct AdjustArgs {
     /// The product's id (PROD…)
-    product_id: String,
+    #[arg(value_parser = domain(ProductId::parse))]
+    pub(super) product_id: ProductId,
     /// Change, e.g. +50 or -20 (both `--change -20` and `--change=-20` work)
-    #[arg(long, allow_hyphen_values = true)]
-    change: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = domain(StockChange::parse))]
+    pub(super) change: StockChange,
     /// Why, recorded on the ledger row (at most 200 characters)
-    #[arg(long)]
-    reason: Option<String>,
+    #[arg(long, value_parser = domain(Reason::parse))]
+    pub(super) reason: Option<Reason>,
     /// Apply only if the product's latest ledger version is still V;
     /// otherwise exit 4 (version_mismatch) naming the current version,
     /// without retrying
     #[arg(long, value_name = "V", value_parser = clap::value_parser!(i64).range(1..))]
-    expect_version: Option<i64>,
+    pub(super) expect_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct HistoryArgs {
     /// The product's id (PROD…) [default: every product's movements, in the
     /// order they were written]
-    product_id: Option<String>,
-    /// Only movements at or after this time (RFC 3339 or a date)
-    #[arg(long, value_name = "TIME")]
-    since: Option<String>,
+    #[arg(value_parser = domain(ProductId::parse))]
+    product_id: Option<ProductId>,
+    /// Only movements at or after this time (RFC 3339, a date, today, -7d, +30d …)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = moment())]
+    since: Option<Moment>,
     /// At most this many movements (the oldest first)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
@@ -66,17 +70,6 @@ impl StockCommand {
     }
 }
 
-pub const HISTORY_COLUMNS: &[&str] = &[
-    "id",
-    "product_id",
-    "version",
-    "change",
-    "total_after_change",
-    "reason",
-    "created_at",
-    "actor",
-];
-
 /// The result of a stock command, and what the CLI may report about it on
 /// stderr with `--verbose`.
 pub struct StockOutput {
@@ -92,13 +85,13 @@ pub fn run(
     match command {
         StockCommand::Adjust(args) => {
             let adjusted = catalog.adjust_stock(AdjustStock {
-                product_id: ProductId::parse("PRODUCT_ID", &args.product_id)?,
-                change: StockChange::parse("--change", &args.change)?,
-                reason: optional(args.reason.as_deref(), |r| Reason::parse("--reason", r))?,
+                product_id: args.product_id,
+                change: args.change,
+                reason: args.reason,
                 expected_version: args.expect_version,
             })?;
             Ok(StockOutput {
-                output: Output::One(adjusted_record(&adjusted)),
+                output: Output::One(Record::of(&views::StockAdjusted::of(&adjusted))),
                 attempts: Some(adjusted.attempts),
             })
         }
@@ -116,55 +109,18 @@ pub fn run(
 /// Streams the log to stdout: memory stays flat however long it is.
 fn history(args: HistoryArgs, catalog: &Catalog<'_>, format: Format) -> Result<Output, AppError> {
     let log = StockLog {
-        product: optional(args.product_id.as_deref(), |r| {
-            ProductId::parse("PRODUCT_ID", r)
-        })?,
-        since: optional(args.since.as_deref(), |r| Instant::parse("--since", r))?,
+        product: args.product_id,
+        since: args.since,
         limit: args.limit,
     };
-    let mut out = StdoutRows::new(format, HISTORY_COLUMNS);
-    let streamed = catalog.stream_stock_log(log, &mut |event| out.row(event_record(&event)));
+    let mut out = StdoutRows::new(format, STOCK_HISTORY);
+    let streamed = catalog.stream_stock_log(log, &mut |event| {
+        out.row(Record::of(&views::StockEvent::logged(&event)))
+    });
     match streamed {
         Ok(_) => out.finish().map(|()| Output::Streamed),
         // A reader that went away ends the listing quietly.
         Err(_) if out.is_closed() => Ok(Output::Streamed),
         Err(e) => Err(out.failure_or(e)),
     }
-}
-
-fn adjusted_record(a: &StockAdjusted) -> Record {
-    let e = &a.event;
-    Record::new()
-        .field("product_id", Cell::text(e.product_id.as_str()))
-        .field("event_id", Cell::text(e.id.as_str()))
-        .field("change", Cell::Int(e.change))
-        .field("new_stock_count", Cell::Int(e.total_after_change))
-        .field("version", Cell::Int(e.version))
-        .field(
-            "reason",
-            Cell::opt(e.reason.as_ref(), |r| Cell::text(r.as_str())),
-        )
-        .field("created_at", Cell::Time(e.created_at))
-        .field(
-            "actor",
-            Cell::opt(e.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
-}
-
-fn event_record(e: &StockEvent) -> Record {
-    Record::new()
-        .field("id", Cell::text(e.id.as_str()))
-        .field("product_id", Cell::text(e.product_id.as_str()))
-        .field("version", Cell::Int(e.version))
-        .field("change", Cell::Int(e.change))
-        .field("total_after_change", Cell::Int(e.total_after_change))
-        .field(
-            "reason",
-            Cell::opt(e.reason.as_ref(), |r| Cell::text(r.as_str())),
-        )
-        .field("created_at", Cell::Time(e.created_at))
-        .field(
-            "actor",
-            Cell::opt(e.actor.as_ref(), |a| Cell::text(a.as_str())),
-        )
 }

@@ -4,7 +4,8 @@
 
 use std::io::{BufWriter, Stdout};
 
-use super::output::{is_closed_pipe, Format, Record, RowStream};
+use super::output::{is_closed_pipe, Format, RowStream};
+use super::record::Record;
 use crate::app::AppError;
 
 pub struct StdoutRows {

@@ -10,7 +10,7 @@ use comfy_table::{
     presets, CellAlignment, ColumnConstraint, ContentArrangement, Row, Table, Width,
 };
 
-use super::output::{Cell, Record};
+use super::record::{Cell, Record};
 use crate::domain::text::is_bidi_control;
 use crate::domain::Instant;
 
@@ -220,14 +220,15 @@ mod tests {
     use crate::domain::Money;
 
     fn product(name: &str) -> Record {
-        Record::new()
-            .field("id", Cell::text("PROD01"))
-            .field("name", Cell::text(name))
-            .field("price", Cell::Money(Money::parse_price("p", "5").unwrap()))
-            .field(
+        Record::from_cells(vec![
+            ("id", Cell::Text("PROD01".into())),
+            ("name", Cell::Text(name.into())),
+            ("price", Cell::Money(Money::parse_price("p", "5").unwrap())),
+            (
                 "created_at",
                 Cell::Time(Instant::parse("t", "2025-06-01T12:00:00.123456Z").unwrap()),
-            )
+            ),
+        ])
     }
 
     const COLUMNS: &[&str] = &["id", "name", "price", "created_at"];

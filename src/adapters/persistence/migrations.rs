@@ -1,4 +1,4 @@
-//! The schema's history, one for both backends, embedded in the binary.
+//! The schema's history, one for every backend, embedded in the binary.
 //!
 //! Every version has the same number and name on every backend; only its SQL
 //! is in the backend's dialect (`migrations/sqlite/`, `migrations/mysql/`),
@@ -13,43 +13,67 @@
 use crate::app::ports::{MigrationState, StoreError};
 use crate::domain::Instant;
 
-/// Declares the history once; each backend's list is derived from it, so the
-/// two cannot disagree on numbers or names.
-macro_rules! schema_history {
-    ($($version:literal $file:literal $name:literal,)*) => {
-        /// The history in SQLite's dialect.
-        pub const SQLITE: &[Migration] = &[$(Migration {
-            version: $version,
-            name: $name,
-            sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/", $file, "_", $name, ".sql")),
-        },)*];
-        /// The history in MySQL's dialect: one statement per version, as
-        /// MySQL commits each DDL statement on its own.
-        pub const MYSQL: &[Migration] = &[$(Migration {
-            version: $version,
-            name: $name,
-            sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/mysql/", $file, "_", $name, ".sql")),
-        },)*];
+/// The history: every version's number, file prefix and name, once. A
+/// backend takes its dialect's list with [`schema_history!`]`("folder")`,
+/// reading `migrations/<folder>/<file>_<name>.sql`, so no two backends can
+/// disagree on numbers or names.
+macro_rules! history {
+    ($($then:ident)::+ $(, $arg:literal)?) => {
+        $($then)::+!($($arg;)?
+            1 "0001" "products",
+            2 "0002" "stock_events",
+            3 "0003" "discounts",
+            4 "0004" "coupons",
+            5 "0005" "milly_locks",
+            6 "0006" "text_limits",
+            7 "0007" "product_archive",
+            8 "0008" "product_changes",
+            9 "0009" "stock_event_actors",
+            10 "0010" "discount_deactivations",
+            11 "0011" "discount_replacement_times",
+            12 "0012" "coupon_deactivations",
+            13 "0013" "idempotency_keys",
+            14 "0014" "product_name_trigrams",
+            15 "0015" "product_name_trigrams_backfill",
+        )
     };
 }
 
-schema_history! {
-    1 "0001" "products",
-    2 "0002" "stock_events",
-    3 "0003" "discounts",
-    4 "0004" "coupons",
-    5 "0005" "milly_locks",
-    6 "0006" "text_limits",
-    7 "0007" "product_archive",
-    8 "0008" "product_changes",
-    9 "0009" "stock_event_actors",
-    10 "0010" "discount_deactivations",
-    11 "0011" "discount_replacement_times",
-    12 "0012" "coupon_deactivations",
-    13 "0013" "idempotency_keys",
-    14 "0014" "product_name_trigrams",
-    15 "0015" "product_name_trigrams_backfill",
+/// The history in one backend's dialect: `schema_history!("sqlite")`.
+macro_rules! schema_history {
+    ($dialect:literal) => {
+        $crate::adapters::persistence::migrations::history!(
+            crate::adapters::persistence::migrations::in_dialect,
+            $dialect
+        )
+    };
 }
+
+macro_rules! in_dialect {
+    ($dialect:literal; $($version:literal $file:literal $name:literal,)*) => {
+        &[$($crate::adapters::persistence::migrations::Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"), "/migrations/", $dialect, "/", $file, "_", $name, ".sql"
+            )),
+        },)*]
+    };
+}
+
+macro_rules! numbered {
+    ($($version:literal $file:literal $name:literal,)*) => {
+        &[$(($version, $name),)*]
+    };
+}
+
+pub(crate) use {history, in_dialect, schema_history};
+
+/// Every version's number and name, in order, whatever the backend.
+pub const VERSIONS: &[(i64, &str)] = history!(numbered);
+
+/// The newest schema version this binary knows.
+pub const LATEST: i64 = VERSIONS[VERSIONS.len() - 1].0;
 
 /// One migration: its number, its name and its SQL statements.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +111,34 @@ fn strip_comments(chunk: &'static str) -> &'static str {
         rest = rest.split_once('\n').map_or("", |(_, tail)| tail).trim();
     }
     rest.trim_end_matches(';').trim()
+}
+
+/// Checks a backend's list against the history: the same numbers and names
+/// in order, and every file of its folder listed (a backend's own test).
+pub fn check_dialect(dialect: &str, list: &[Migration]) -> Result<(), String> {
+    let numbered: Vec<(i64, &str)> = list.iter().map(|m| (m.version, m.name)).collect();
+    if numbered != VERSIONS {
+        return Err(format!(
+            "{dialect}: {numbered:?} is not the history {VERSIONS:?}"
+        ));
+    }
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dialect);
+    let mut files: Vec<String> = std::fs::read_dir(&folder)
+        .map_err(|e| format!("{}: {e}", folder.display()))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    files.sort();
+    let listed: Vec<String> = list
+        .iter()
+        .map(|m| format!("{:04}_{}.sql", m.version, m.name))
+        .collect();
+    if files != listed {
+        return Err(format!("{dialect}: files {files:?}, listed {listed:?}"));
+    }
+    Ok(())
 }
 
 /// The newest schema version in a list of migrations.
@@ -180,53 +232,42 @@ pub fn verify_recorded(migrations: &[Migration], recorded: &[(i64, String)]) -> 
 mod tests {
     use super::*;
 
-    #[test]
-    fn both_backends_share_one_history() {
-        let numbered = |list: &[Migration]| -> Vec<(i64, &str)> {
-            list.iter().map(|m| (m.version, m.name)).collect()
-        };
-        assert_eq!(numbered(SQLITE), numbered(MYSQL));
-        let versions: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
-        assert_eq!(versions, (1..=SQLITE.len() as i64).collect::<Vec<_>>());
-    }
+    /// A history of three versions, for the planning functions.
+    const THREE: &[Migration] = &[
+        Migration {
+            version: 1,
+            name: "a",
+            sql: "CREATE TABLE a (x INT)",
+        },
+        Migration {
+            version: 2,
+            name: "b",
+            sql: "CREATE TABLE b (x INT)",
+        },
+        Migration {
+            version: 3,
+            name: "c",
+            sql: "CREATE TABLE c (x INT)",
+        },
+    ];
 
     #[test]
-    fn every_file_in_migrations_is_in_the_history() {
-        for (dialect, list) in [("sqlite", SQLITE), ("mysql", MYSQL)] {
-            let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("migrations")
-                .join(dialect);
-            let mut files: Vec<String> = std::fs::read_dir(&folder)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            files.sort();
-            let listed: Vec<String> = list
-                .iter()
-                .map(|m| format!("{:04}_{}.sql", m.version, m.name))
-                .collect();
-            assert_eq!(files, listed, "{dialect}");
-        }
-    }
-
-    #[test]
-    fn each_mysql_migration_is_one_statement() {
-        for m in MYSQL {
-            assert_eq!(m.statements().count(), 1, "{}", m.name);
-        }
+    fn versions_are_contiguous_from_one() {
+        let versions: Vec<i64> = VERSIONS.iter().map(|(v, _)| *v).collect();
+        assert_eq!(versions, (1..=VERSIONS.len() as i64).collect::<Vec<_>>());
+        assert_eq!(LATEST, VERSIONS.len() as i64);
     }
 
     #[test]
     fn plans_only_what_is_missing_and_refuses_newer() {
-        assert!(has_pending(SQLITE, 0).unwrap());
-        assert!(!has_pending(SQLITE, latest_version(SQLITE)).unwrap());
-        assert!(has_pending(SQLITE, latest_version(SQLITE) + 1).is_err());
-        let first = (1, SQLITE[0].checksum());
-        let rest = pending(SQLITE, &[first]).unwrap();
+        assert!(has_pending(THREE, 0).unwrap());
+        assert!(!has_pending(THREE, latest_version(THREE)).unwrap());
+        assert!(has_pending(THREE, latest_version(THREE) + 1).is_err());
+        let first = (1, THREE[0].checksum());
+        let rest = pending(THREE, &[first]).unwrap();
         assert_eq!(rest.first().map(|m| m.version), Some(2));
-        assert!(pending(SQLITE, &[(99, "x".into())]).is_err());
+        assert!(pending(THREE, &[(99, "x".into())]).is_err());
     }
-
     #[test]
     fn splits_statements_and_drops_comments() {
         let m = Migration {

@@ -1,7 +1,10 @@
-//! The stores: one adapter per database, chosen by the database URL.
+//! The stores: one adapter per database, each a plug-in ([`Backend`])
+//! that knows its own URLs, chosen by the database URL.
 
+pub mod backend;
 mod decode;
 mod import;
+pub mod memory;
 pub mod migrations;
 pub mod mysql;
 mod paging;
@@ -9,12 +12,10 @@ mod refusals;
 mod sql;
 pub mod sqlite;
 mod unit;
-pub mod url;
 
 use std::time::Duration;
 
-use crate::app::ports::{CatalogStore, StoreError};
-pub use url::DatabaseUrl;
+pub use backend::{Backend, DatabaseUrl};
 
 /// Connection settings that apply whatever the backend.
 #[derive(Debug, Clone, Copy)]
@@ -32,19 +33,4 @@ pub struct StoreSettings {
     /// and then rolls back at the adapter's one commit point instead of
     /// committing; pending migrations are listed, not applied.
     pub dry_run: bool,
-}
-
-/// Opens the store a URL names. Only this function and the composition root
-/// know which concrete adapters exist.
-pub fn open(
-    url: &DatabaseUrl,
-    settings: &StoreSettings,
-) -> Result<Box<dyn CatalogStore>, StoreError> {
-    match url {
-        DatabaseUrl::Sqlite(path) => Ok(Box::new(
-            sqlite::SqliteStore::open(path, settings.lock_timeout, settings.create_missing)?
-                .dry_run(settings.dry_run),
-        )),
-        DatabaseUrl::Mysql(url) => Ok(Box::new(mysql::MysqlStore::open(url, settings)?)),
-    }
 }

@@ -88,32 +88,27 @@ pub enum StoreError {
     Internal(String),
 }
 
-/// A whole store: every port at once, as a database adapter provides them.
-/// Implemented for anything that implements each port.
-pub trait CatalogStore:
-    ProductStore
-    + LedgerStore
-    + DiscountStore
-    + CouponStore
-    + ImportStore
-    + SchemaStore
-    + RequestLog
-    + UnitOfWork
-{
+/// Declares the whole store as every port at once, listed once.
+macro_rules! whole_store {
+    ($($port:ident),+) => {
+        /// A whole store: every port at once, as a database adapter provides
+        /// them. Implemented for anything that implements each port.
+        pub trait CatalogStore: $($port +)+ {}
+
+        impl<T: ?Sized + $($port +)+> CatalogStore for T {}
+    };
 }
 
-impl<T> CatalogStore for T where
-    T: ?Sized
-        + ProductStore
-        + LedgerStore
-        + DiscountStore
-        + CouponStore
-        + ImportStore
-        + SchemaStore
-        + RequestLog
-        + UnitOfWork
-{
-}
+whole_store!(
+    ProductStore,
+    LedgerStore,
+    DiscountStore,
+    CouponStore,
+    ImportStore,
+    SchemaStore,
+    RequestLog,
+    UnitOfWork
+);
 
 /// The ports a [`crate::app::Catalog`] works with, one reference each, so
 /// that a test can put a double in front of one port and leave the others

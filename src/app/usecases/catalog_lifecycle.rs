@@ -7,7 +7,7 @@ use crate::app::ports::{CouponQuery, DiscountQuery};
 use crate::app::retry::{self, AttemptError};
 use crate::domain::product::history;
 use crate::domain::{
-    Coupon, CouponCode, CustomerId, Discount, DiscountId, DomainError, Instant, Product,
+    Coupon, CouponCode, CustomerId, Discount, DiscountId, DomainError, Moment, Product,
     ProductChange, ProductEdit, ProductId,
 };
 
@@ -48,7 +48,7 @@ pub struct ListCoupons {
     /// Only coupons on and inside their window at `at`.
     pub active: bool,
     /// The instant `active` is judged at; now if `None`.
-    pub at: Option<Instant>,
+    pub at: Option<Moment>,
     /// 1-based page number.
     pub page: u64,
     pub page_size: u32,
@@ -160,7 +160,7 @@ impl Catalog<'_> {
 
     /// One page of coupons, of one customer or of all.
     pub fn list_coupons(&self, input: ListCoupons) -> Result<Vec<Coupon>, AppError> {
-        let at = input.at.unwrap_or_else(|| self.clock.now());
+        let at = self.resolve(input.at.as_ref())?;
         Ok(self.stores.coupons.list_coupons(&CouponQuery {
             user_id: input.user_id,
             active_at: input.active.then_some(at),

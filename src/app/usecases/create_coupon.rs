@@ -2,15 +2,15 @@ use super::{random_bits, Catalog};
 use crate::app::error::AppError;
 use crate::app::ports::StoreError;
 use crate::app::retry::{self, AttemptError};
-use crate::domain::{Coupon, CouponCode, CouponId, CustomerId, Instant, Percentage, Window};
+use crate::domain::{Coupon, CouponCode, CouponId, CustomerId, Moment, Percentage, Window};
 
 pub struct CreateCoupon {
     pub user_id: CustomerId,
     pub percentage: Percentage,
     /// Start of validity; now if `None`.
-    pub valid_from: Option<Instant>,
+    pub valid_from: Option<Moment>,
     /// End of validity (exclusive); must be after the start.
-    pub valid_to: Instant,
+    pub valid_to: Moment,
     /// The code to hand the customer; a random one if `None`.
     pub code: Option<CouponCode>,
 }
@@ -35,10 +35,11 @@ impl Catalog<'_> {
     /// 10^14) is simply drawn again.
     pub fn create_coupon(&self, input: CreateCoupon) -> Result<Coupon, AppError> {
         let now = self.clock.now();
-        let window = Window::new(
-            input.valid_from.unwrap_or(now),
-            input.valid_to,
+        let window = Window::typed(
+            self.resolve(input.valid_from.as_ref())?,
+            input.valid_to.resolve(now)?,
             "--valid-to",
+            input.valid_to.typed(),
         )?;
         let draws = if input.code.is_some() { 1 } else { 3 };
         let mut last_error = None;

@@ -4,48 +4,13 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use super::import_rows::{CouponRow, ImportRow, OpenRows, ProductRow, RowSource};
 use super::{Catalog, MonotonicBits};
 use crate::app::error::{AppError, RowError};
 use crate::app::ports::{ImportAborted, ImportCounts, ImportItem, StoreError};
 use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
 use crate::domain::*;
-
-/// One product row as read from a file, before validation. Only `name` and
-/// `price` are required.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProductRow {
-    pub name: String,
-    pub price: String,
-    pub description: Option<String>,
-    pub stock: Option<String>,
-    /// Further ledger rows after the opening stock, e.g. `+5`, `-2`.
-    pub stock_changes: Vec<String>,
-    pub discount_percent: Option<String>,
-    pub discount_from: Option<String>,
-    pub discount_until: Option<String>,
-}
-
-/// One coupon row as read from a file, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CouponRow {
-    pub user: String,
-    pub percent: String,
-    pub valid_to: String,
-    pub valid_from: Option<String>,
-    pub code: Option<String>,
-}
-
-/// A row to import.
-pub enum ImportRow {
-    Product(ProductRow),
-    Coupon(CouponRow),
-    Stock(super::import_stock::StockRow),
-}
-
-/// A row source: the file's rows in order, each numbered by its line; a row
-/// that cannot even be read (bad JSON, wrong columns) is an error.
-pub type RowSource<'a> = dyn Iterator<Item = (u64, Result<ImportRow, RowError>)> + 'a;
 
 /// A row handed to the store: the line it came from and what it became, so
 /// that a script can map its input to the new ids.
@@ -56,11 +21,6 @@ pub struct ImportedRow {
     /// The coupon's code (given or generated); `None` for a product.
     pub code: Option<String>,
 }
-
-/// Where an import's rows come from: called once per attempt (counting
-/// from 1) for the whole input, or `None` when it cannot be read again
-/// (standard input already consumed).
-pub type OpenRows<'a> = dyn FnMut(u32) -> Result<Option<Box<RowSource<'static>>>, AppError> + 'a;
 
 impl Catalog<'_> {
     /// Imports rows in one transaction, applying the same rules as the
@@ -216,19 +176,26 @@ fn product_item(
     let discount = match row.discount_percent.as_deref() {
         None => None,
         Some(raw) => {
-            let from = optional(row.discount_from.as_deref(), |r| {
-                Instant::parse("discount_from", r)
-            })?
-            .unwrap_or(now);
-            let until = optional(row.discount_until.as_deref(), |r| {
-                Instant::parse("discount_until", r)
-            })?
-            .unwrap_or_else(|| from.plus_days(DEFAULT_DISCOUNT_DAYS));
+            let from = match row.discount_from.as_deref() {
+                Some(raw) => moment("discount_from", raw, now)?.0,
+                None => now,
+            };
+            let window = match row.discount_until.as_deref() {
+                Some(raw) => {
+                    let (until, typed) = moment("discount_until", raw, now)?;
+                    Window::typed(from, until, "discount_until", typed)?
+                }
+                None => Window::new(
+                    from,
+                    from.plus_days(DEFAULT_DISCOUNT_DAYS),
+                    "discount_until",
+                )?,
+            };
             Some(Discount {
                 id: DiscountId::generate(now, ids.next()),
                 product_id: product.id.clone(),
                 percentage: Percentage::parse("discount_percent", raw)?,
-                window: Window::new(from, until, "discount_until")?,
+                window,
                 is_active: true,
                 created_at: now,
                 actor: actor.clone(),
@@ -253,19 +220,30 @@ fn coupon_item(
         Some(raw) => CouponCode::parse("code", raw)?,
         None => super::create_coupon::generated_code(),
     };
-    let from = optional(row.valid_from.as_deref(), |r| {
-        Instant::parse("valid_from", r)
-    })?
-    .unwrap_or(now);
+    let from = match row.valid_from.as_deref() {
+        Some(raw) => moment("valid_from", raw, now)?.0,
+        None => now,
+    };
+    let (until, until_typed) = moment("valid_to", &row.valid_to, now)?;
     Ok(ImportItem::Coupon(Coupon {
         id: CouponId::generate(now, ids.next()),
         user_id: CustomerId::parse("user", &row.user)?,
         code,
         percentage: Percentage::parse("percent", &row.percent)?,
-        window: Window::new(from, Instant::parse("valid_to", &row.valid_to)?, "valid_to")?,
+        window: Window::typed(from, until, "valid_to", until_typed)?,
         is_active: true,
         created_at: now,
         actor: actor.clone(),
         deactivated: None,
     }))
+}
+
+/// A time of a row, absolute or relative to `now` as on the command line,
+/// with the text typed (for a message about it).
+fn moment<'r>(
+    field: &'static str,
+    raw: &'r str,
+    now: Instant,
+) -> Result<(Instant, &'r str), DomainError> {
+    Ok((Moment::parse(field, raw)?.resolve(now)?, raw))
 }

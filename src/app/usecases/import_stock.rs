@@ -4,19 +4,11 @@
 
 use std::collections::HashMap;
 
-use super::import::{ImportRow, RowSource};
+use super::import_rows::{ImportRow, RowSource};
 use super::{Catalog, MonotonicBits};
 use crate::app::error::{AppError, RowError};
 use crate::app::ports::StockBatch;
 use crate::domain::*;
-
-/// One row of a stock file as read, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StockRow {
-    pub product_id: String,
-    pub change: String,
-    pub reason: Option<String>,
-}
 
 /// What a stock import wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use crate::app::error::AppError;
 use crate::app::ports::{PageStart, ProductListing, ProductQuery};
 use crate::app::pricing::{price_at, PriceBreakdown};
 use crate::domain::text::fold_case;
-use crate::domain::{Discount, Instant, Money, Product};
+use crate::domain::{Discount, Instant, Moment, Money, Product};
 
 pub struct ListProducts {
     /// Substring the name must contain, compared without case.
@@ -14,7 +14,7 @@ pub struct ListProducts {
     pub page: u64,
     pub page_size: u32,
     /// When to price the products; now if `None`.
-    pub at: Option<Instant>,
+    pub at: Option<Moment>,
     /// List archived products too.
     pub include_archived: bool,
 }
@@ -32,7 +32,7 @@ impl Catalog<'_> {
     /// One page of the catalog with stock and the product discount applied,
     /// fetched in one query.
     pub fn list_products(&self, input: ListProducts) -> Result<Vec<ProductSummary>, AppError> {
-        let at = input.at.unwrap_or_else(|| self.clock.now());
+        let at = self.resolve(input.at.as_ref())?;
         let skip = input
             .page
             .saturating_sub(1)
@@ -54,11 +54,11 @@ impl Catalog<'_> {
     pub fn stream_products(
         &self,
         name_contains: Option<&str>,
-        at: Option<Instant>,
+        at: Option<&Moment>,
         include_archived: bool,
         sink: &mut dyn FnMut(ProductSummary) -> Result<(), AppError>,
     ) -> Result<u64, AppError> {
-        let at = at.unwrap_or_else(|| self.clock.now());
+        let at = self.resolve(at)?;
         let mut count = 0;
         let Some(name) = name_contains else {
             // The whole catalog: one scan of the store, as fast as the

@@ -8,6 +8,7 @@ mod create_product;
 mod database;
 mod deactivate_coupon;
 mod import;
+mod import_rows;
 mod import_stock;
 mod list_products;
 mod once;
@@ -23,8 +24,9 @@ pub use catalog_lifecycle::{
 };
 pub use create_coupon::CreateCoupon;
 pub use create_product::{CreateProduct, CreatedProduct};
-pub use import::{CouponRow, ImportRow, ImportedRow, OpenRows, ProductRow, RowSource};
-pub use import_stock::{StockImportCounts, StockRow};
+pub use import::ImportedRow;
+pub use import_rows::{CouponRow, ImportRow, OpenRows, ProductRow, RowSource, StockRow};
+pub use import_stock::StockImportCounts;
 pub use list_products::{ListProducts, ProductSummary};
 pub use once::{Keyed, Once};
 pub use set_discount::SetDiscount;
@@ -32,9 +34,10 @@ pub use show_product::{ProductView, ShowProduct};
 pub use stock_log::StockLog;
 pub use verify_ledgers::LedgerSummary;
 
+use super::error::AppError;
 use super::ports::{CatalogStore, Clock, Stores};
 use super::retry::RetryPolicy;
-use crate::domain::Actor;
+use crate::domain::{Actor, Instant, Moment};
 
 /// The use cases' shared context: the store's ports, the clock, the retry
 /// policy and the actor the composition root chose.
@@ -77,6 +80,16 @@ impl<'a> Catalog<'a> {
 
     fn actor(&self) -> Option<Actor> {
         self.actor.clone()
+    }
+
+    /// The instant a time as typed names now (`-7d`, `today`, or an
+    /// absolute time), or now when none was given.
+    fn resolve(&self, moment: Option<&Moment>) -> Result<Instant, AppError> {
+        let now = self.clock.now();
+        match moment {
+            Some(moment) => Ok(moment.resolve(now)?),
+            None => Ok(now),
+        }
     }
 }
 

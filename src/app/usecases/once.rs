@@ -53,6 +53,20 @@ impl Catalog<'_> {
     pub fn once<T>(
         &self,
         keyed: Option<Keyed<'_>>,
+        work: impl FnMut(&Catalog<'_>) -> Result<T, AppError>,
+        result: impl Fn(&T) -> Result<String, AppError>,
+    ) -> Result<Once<T>, AppError> {
+        self.once_since(keyed, &[], work, result)
+    }
+
+    /// [`Catalog::once`] for a caller whose fingerprint of a request has
+    /// changed: a key recorded with one of the `earlier` fingerprints of the
+    /// same request replays too, so keys recorded before the change keep
+    /// their meaning.
+    pub fn once_since<T>(
+        &self,
+        keyed: Option<Keyed<'_>>,
+        earlier: &[String],
         mut work: impl FnMut(&Catalog<'_>) -> Result<T, AppError>,
         result: impl Fn(&T) -> Result<String, AppError>,
     ) -> Result<Once<T>, AppError> {
@@ -68,7 +82,7 @@ impl Catalog<'_> {
         };
         let outcome = retry::on_conflict(&self.retry, || {
             in_unit(self.stores.units, || {
-                let once = self.unit(&keyed, &single, &mut work, &result)?;
+                let once = self.unit(&keyed, earlier, &single, &mut work, &result)?;
                 // A replay wrote nothing and must keep nothing.
                 let end = match once {
                     Once::Done(_) => UnitEnd::Commit,
@@ -83,12 +97,14 @@ impl Catalog<'_> {
     fn unit<T>(
         &self,
         keyed: &Keyed<'_>,
+        earlier: &[String],
         single: &Catalog<'_>,
         work: &mut impl FnMut(&Catalog<'_>) -> Result<T, AppError>,
         result: &impl Fn(&T) -> Result<String, AppError>,
     ) -> Result<Once<T>, AttemptError> {
         if let Some(recorded) = self.stores.requests.recorded_request(keyed.key)? {
-            if recorded.fingerprint == keyed.fingerprint {
+            if recorded.fingerprint == keyed.fingerprint || earlier.contains(&recorded.fingerprint)
+            {
                 return Ok(Once::Replayed(recorded.result));
             }
             return Err(AttemptError::Fatal(AppError::Rejected {

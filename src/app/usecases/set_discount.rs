@@ -2,7 +2,7 @@ use super::{random_bits, Catalog};
 use crate::app::error::AppError;
 use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
-use crate::domain::{Discount, DiscountId, Instant, Percentage, ProductId, Window};
+use crate::domain::{Discount, DiscountId, Moment, Percentage, ProductId, Window};
 
 use super::DiscountSet;
 
@@ -10,9 +10,9 @@ pub struct SetDiscount {
     pub product_id: ProductId,
     pub percentage: Percentage,
     /// Start of the window; now if `None`.
-    pub from: Option<Instant>,
+    pub from: Option<Moment>,
     /// End of the window (exclusive); 30 days after the start if `None`.
-    pub until: Option<Instant>,
+    pub until: Option<Moment>,
 }
 
 impl Catalog<'_> {
@@ -20,15 +20,16 @@ impl Catalog<'_> {
     /// and says which one it replaced.
     pub fn set_discount(&self, input: SetDiscount) -> Result<DiscountSet, AppError> {
         let now = self.clock.now();
-        let from = input.from.unwrap_or(now);
-        let until = input
-            .until
-            .unwrap_or_else(|| from.plus_days(DEFAULT_DISCOUNT_DAYS));
+        let from = self.resolve(input.from.as_ref())?;
+        let window = match &input.until {
+            Some(until) => Window::typed(from, until.resolve(now)?, "--until", until.typed())?,
+            None => Window::new(from, from.plus_days(DEFAULT_DISCOUNT_DAYS), "--until")?,
+        };
         let discount = Discount {
             id: DiscountId::generate(now, random_bits()),
             product_id: input.product_id,
             percentage: input.percentage,
-            window: Window::new(from, until, "--until")?,
+            window,
             is_active: true,
             created_at: now,
             actor: self.actor(),

@@ -1,12 +1,12 @@
 use super::Catalog;
 use crate::app::error::AppError;
 use crate::app::pricing::{price_at, PriceBreakdown};
-use crate::domain::{Coupon, CustomerId, Discount, Instant, Product, ProductId};
+use crate::domain::{Coupon, CustomerId, Discount, Instant, Moment, Product, ProductId};
 
 pub struct ShowProduct {
     pub id: ProductId,
     pub customer: Option<CustomerId>,
-    pub at: Option<Instant>,
+    pub at: Option<Moment>,
 }
 
 /// A product priced for a customer at an instant.
@@ -21,7 +21,7 @@ pub struct ProductView {
 
 impl Catalog<'_> {
     pub fn show_product(&self, input: ShowProduct) -> Result<ProductView, AppError> {
-        let at = input.at.unwrap_or_else(|| self.clock.now());
+        let at = self.resolve(input.at.as_ref())?;
         let details = self
             .stores
             .products

@@ -3,13 +3,13 @@
 use super::Catalog;
 use crate::app::error::AppError;
 use crate::app::ports::LogQuery;
-use crate::domain::{Instant, ProductId, StockEvent};
+use crate::domain::{Moment, ProductId, StockEvent};
 
 pub struct StockLog {
     /// One product's ledger; every product's movements when `None`.
     pub product: Option<ProductId>,
     /// Only events created at or after this instant.
-    pub since: Option<Instant>,
+    pub since: Option<Moment>,
     /// At most this many events.
     pub limit: Option<u64>,
 }
@@ -37,10 +37,14 @@ impl Catalog<'_> {
                 });
             }
         }
+        let since = match &input.since {
+            Some(since) => Some(self.resolve(Some(since))?),
+            None => None,
+        };
         let mut remaining = input.limit.unwrap_or(u64::MAX);
         let mut query = LogQuery {
             product: input.product,
-            since: input.since,
+            since,
             after: 0,
             limit: LOG_PAGE,
         };

@@ -21,7 +21,7 @@ use ::mysql::{Conn, DriverError, Error, OptsBuilder};
 
 use super::errors::{map_err, Context, Secrets};
 use super::tls;
-use crate::adapters::persistence::url::{MysqlUrl, SslMode};
+use super::url::{MysqlUrl, SslMode};
 use crate::adapters::persistence::StoreSettings;
 use crate::app::ports::StoreError;
 

@@ -20,6 +20,7 @@ mod name_index;
 mod rows;
 mod schema;
 mod tls;
+mod url;
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -31,13 +32,13 @@ use crate::adapters::persistence::paging::PagePlan;
 use crate::adapters::persistence::sql::{
     Arg, Dialect, Each, Lock, LockTimeout, PageQuery, SqlStore, Stored,
 };
-use crate::adapters::persistence::url::MysqlUrl;
 use crate::adapters::persistence::StoreSettings;
 use crate::app::ports::{SchemaStore, StoreError, StoreStatus};
 use errors::{map_err, Context, Secrets};
 use name_index::ImportIndex;
 use rows::MysqlRow;
 use schema::Upgrade;
+pub use url::{MysqlBackend, MysqlUrl, SslMode};
 
 /// The socket's read and write timeout beyond the lock timeout: a statement
 /// may legitimately wait that long for a lock, but a server that went

@@ -38,7 +38,7 @@ use crate::adapters::persistence::sql::{RECORDED_MIGRATIONS, RECORD_MIGRATION};
 use crate::app::ports::StoreError;
 use crate::domain::Instant;
 
-pub const MIGRATIONS: &[Migration] = migrations::MYSQL;
+pub const MIGRATIONS: &[Migration] = migrations::schema_history!("mysql");
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS milly_migrations (
     version    BIGINT       NOT NULL PRIMARY KEY,
@@ -265,6 +265,25 @@ fn record(conn: &mut Conn, m: &Migration, now: &::mysql::Value) -> ::mysql::Resu
                 std::thread::sleep(Duration::from_millis(10 * tries));
             }
             other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dialect_lists_the_whole_history() {
+        migrations::check_dialect("mysql", MIGRATIONS).unwrap();
+    }
+
+    /// MySQL commits each DDL statement on its own, so a version with two
+    /// statements could be left half applied.
+    #[test]
+    fn each_migration_is_one_statement() {
+        for m in MIGRATIONS {
+            assert_eq!(m.statements().count(), 1, "{}", m.name);
         }
     }
 }

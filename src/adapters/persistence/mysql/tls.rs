@@ -4,7 +4,7 @@
 use ::mysql::prelude::Queryable;
 use ::mysql::{Conn, Row, SslOpts};
 
-use crate::adapters::persistence::url::{MysqlUrl, SslMode};
+use super::url::{MysqlUrl, SslMode};
 
 /// The driver's TLS settings for the URL's mode, or `None` for plaintext.
 ///

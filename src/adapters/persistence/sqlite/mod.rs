@@ -13,6 +13,7 @@ mod busy;
 mod errors;
 mod rows;
 mod schema;
+mod url;
 
 use std::fs::OpenOptions;
 #[cfg(unix)]
@@ -30,6 +31,7 @@ use crate::adapters::persistence::sql::{
 use crate::app::ports::{SchemaStore, StoreError, StoreStatus};
 use errors::{map_err, Context};
 use rows::SqliteRow;
+pub use url::{file, SqliteBackend};
 
 /// Page cache for bulk writes, in KiB.
 const IMPORT_CACHE_KIB: i64 = 256 * 1024;

@@ -13,7 +13,7 @@ use crate::adapters::persistence::sql::{RECORDED_MIGRATIONS, RECORD_MIGRATION};
 use crate::app::ports::StoreError;
 use crate::domain::Instant;
 
-pub const MIGRATIONS: &[Migration] = migrations::SQLITE;
+pub const MIGRATIONS: &[Migration] = migrations::schema_history!("sqlite");
 
 /// milly 0.1.0 created the whole SQLite schema as one migration, version 1
 /// "initial", with this checksum. The same tables are versions 1–5 of the
@@ -150,6 +150,11 @@ mod tests {
         let status = store.status().unwrap();
         assert_eq!(status.schema_version, latest_version(MIGRATIONS));
         assert!(status.migrations.iter().all(|m| m.applied_at.is_some()));
+    }
+
+    #[test]
+    fn the_dialect_lists_the_whole_history() {
+        migrations::check_dialect("sqlite", MIGRATIONS).unwrap();
     }
 
     #[test]

@@ -1,18 +1,43 @@
-//! Database URLs: which backend, and where, without ever showing a password.
-//!
-//! A MySQL URL is parsed here in full, options included, so that a typo is
-//! reported as invalid input naming the wrong part before any connection is
-//! tried, never as an unreachable server.
+//! MySQL and MariaDB URLs: `mysql://user:password@host:port/database?options`
+//! (or `mariadb://`), parsed here in full, options included, so that a typo
+//! is reported as invalid input naming the wrong part before any connection
+//! is tried, never as an unreachable server.
 
 use std::fmt;
 use std::path::PathBuf;
 
-/// Where the catalog lives. `Display` masks the password, so the value can
-/// be printed in `db status` and error messages.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Sqlite(PathBuf),
-    Mysql(MysqlUrl),
+use super::MysqlStore;
+use crate::adapters::persistence::backend::{Backend, DatabaseUrl, Location};
+use crate::adapters::persistence::StoreSettings;
+use crate::app::ports::{CatalogStore, StoreError};
+
+/// MySQL, MariaDB and Galera clusters.
+pub struct MysqlBackend;
+
+impl Backend for MysqlBackend {
+    fn parse_url(&self, raw: &str) -> Option<Result<DatabaseUrl, String>> {
+        if !(raw.starts_with("mysql://") || raw.starts_with("mariadb://")) {
+            return None;
+        }
+        let raw = raw.replacen("mariadb://", "mysql://", 1);
+        Some(MysqlUrl::parse(raw).map(DatabaseUrl::new))
+    }
+
+    fn url_forms(&self) -> &'static str {
+        "mysql://user:password@host:port/database"
+    }
+}
+
+impl Location for MysqlUrl {
+    fn open(&self, settings: &StoreSettings) -> Result<Box<dyn CatalogStore>, StoreError> {
+        Ok(Box::new(MysqlStore::open(self, settings)?))
+    }
+}
+
+impl fmt::Display for MysqlUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
 }
 
 /// How a MySQL connection uses TLS, named as the `mysql` client's
@@ -241,52 +266,6 @@ impl MysqlUrl {
     }
 }
 
-impl DatabaseUrl {
-    /// `sqlite:PATH`, `sqlite://PATH`, `mysql://…`, or a plain file path.
-    pub fn parse(raw: &str) -> Result<DatabaseUrl, String> {
-        if raw.trim().is_empty() {
-            return Err("invalid --database-url \"\": expected sqlite:PATH, a file path, or mysql://user:password@host:port/database".into());
-        }
-        if let Some(path) = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-        {
-            if path.is_empty() {
-                return Err(
-                    "invalid --database-url \"sqlite:\": expected a file path after sqlite:".into(),
-                );
-            }
-            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
-        }
-        if raw.starts_with("mysql://") || raw.starts_with("mariadb://") {
-            let raw = raw.replacen("mariadb://", "mysql://", 1);
-            return MysqlUrl::parse(raw).map(DatabaseUrl::Mysql);
-        }
-        if let Some((scheme, _)) = raw.split_once("://") {
-            return Err(format!(
-                "invalid --database-url: the scheme {scheme:?} is not supported; expected sqlite:PATH, a file path, or mysql://user:password@host:port/database"
-            ));
-        }
-        Ok(DatabaseUrl::Sqlite(PathBuf::from(raw)))
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DatabaseUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
-            DatabaseUrl::Mysql(url) => f.write_str(&url.masked()),
-        }
-    }
-}
-
-/// Debug is Display: a stray `{:?}` must not leak the password either.
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 impl fmt::Debug for MysqlUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())
@@ -298,26 +277,15 @@ mod tests {
     use super::*;
 
     fn mysql(raw: &str) -> MysqlUrl {
-        match DatabaseUrl::parse(raw).unwrap() {
-            DatabaseUrl::Mysql(url) => url,
-            other => panic!("{other:?}"),
-        }
+        MysqlUrl::parse(raw.replacen("mariadb://", "mysql://", 1)).unwrap()
+    }
+
+    fn parse(raw: &str) -> Result<DatabaseUrl, String> {
+        MysqlBackend.parse_url(raw).expect("a MySQL URL")
     }
 
     #[test]
     fn recognises_each_form() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:/tmp/a.db").unwrap(),
-            DatabaseUrl::Sqlite("/tmp/a.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///tmp/a.db").unwrap(),
-            DatabaseUrl::Sqlite("/tmp/a.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("shop.db").unwrap(),
-            DatabaseUrl::Sqlite("shop.db".into())
-        );
         let url = mysql("mysql://u:p%40ss@h:3307/d");
         assert_eq!(
             (url.host.as_str(), url.port, url.database.as_str()),
@@ -327,8 +295,8 @@ mod tests {
         assert_eq!(url.decoded_password(), Some("p@ss"));
         assert_eq!(url.ssl_mode, SslMode::Preferred);
         assert_eq!(mysql("mariadb://h/d").port, 3306);
-        assert!(DatabaseUrl::parse("postgres://x").is_err());
-        assert!(DatabaseUrl::parse("").is_err());
+        assert!(MysqlBackend.parse_url("postgres://x").is_none());
+        assert!(MysqlBackend.parse_url("shop.db").is_none());
     }
 
     #[test]
@@ -369,7 +337,7 @@ mod tests {
             ("mysql://u:pw@h/d?ssl-ca=", "ssl-ca needs a path"),
             ("mysql://u:pw@/d", "the host is missing"),
         ] {
-            let message = DatabaseUrl::parse(raw).unwrap_err();
+            let message = parse(raw).unwrap_err();
             assert!(message.contains(says), "{raw}: {message}");
             assert!(!message.contains("pw"), "{raw}: {message}");
             assert!(!message.contains("ParseError"), "{raw}: {message}");
@@ -378,10 +346,10 @@ mod tests {
 
     #[test]
     fn never_shows_the_password() {
-        let url = DatabaseUrl::parse("mysql://root:s3cr:et@127.0.0.1:3306/test").unwrap();
+        let url = parse("mysql://root:s3cr:et@127.0.0.1:3306/test").unwrap();
         assert_eq!(url.to_string(), "mysql://root:***@127.0.0.1:3306/test");
         assert!(!format!("{url:?}").contains("s3cr"));
-        let no_password = DatabaseUrl::parse("mysql://root@127.0.0.1/test").unwrap();
+        let no_password = parse("mysql://root@127.0.0.1/test").unwrap();
         assert_eq!(no_password.to_string(), "mysql://root@127.0.0.1/test");
     }
 }

@@ -1,0 +1,209 @@
+//! Relative times wherever a time is accepted, typed as an operator would
+//! (with a space: `--since -1d`), resolved against the clock of the run.
+
+use crate::harness::{Run, TestDb};
+use crate::on_every_backend;
+
+on_every_backend!(
+    discount_windows_and_coupon_validity_take_relative_times,
+    since_takes_a_relative_time_after_a_space,
+    at_takes_words_and_offsets,
+    a_relative_window_end_before_its_start_is_refused_as_typed,
+);
+
+/// Runs at a chosen "now".
+fn at(db: &TestDb, now: &str, args: &[&str]) -> Run {
+    Run::from_output(
+        db.command()
+            .env("MILLY_NOW", now)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn json(db: &TestDb, now: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["-o", "json"];
+    all.extend_from_slice(args);
+    at(db, now, &all).expect(0).json()
+}
+
+fn discount_windows_and_coupon_validity_take_relative_times(db: &TestDb) {
+    let now = "2026-03-10T15:30:00.000000Z";
+    let id = json(
+        db,
+        now,
+        &["product", "create", "--name", "Mug", "--price", "100"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = json(
+        db,
+        now,
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "10",
+            "--from",
+            "tomorrow",
+            "--until",
+            "+2w",
+        ],
+    );
+    assert_eq!(set["valid_from"], "2026-03-11T00:00:00.000000Z", "{set}");
+    assert_eq!(set["valid_to"], "2026-03-24T15:30:00.000000Z", "{set}");
+    let coupon = json(
+        db,
+        now,
+        &[
+            "coupon",
+            "create",
+            "--user",
+            "42",
+            "--percent",
+            "5",
+            "--valid-from",
+            "now",
+            "--valid-to",
+            "+30d",
+        ],
+    );
+    assert_eq!(
+        coupon["valid_from"], "2026-03-10T15:30:00.000000Z",
+        "{coupon}"
+    );
+    assert_eq!(
+        coupon["valid_to"], "2026-04-09T15:30:00.000000Z",
+        "{coupon}"
+    );
+}
+
+fn since_takes_a_relative_time_after_a_space(db: &TestDb) {
+    let old = json(
+        db,
+        "2026-03-01T10:00:00.000000Z",
+        &["product", "create", "--name", "Old", "--price", "1"],
+    );
+    let new = json(
+        db,
+        "2026-03-09T10:00:00.000000Z",
+        &["product", "create", "--name", "New", "--price", "1"],
+    );
+    let ids = |since: &[&str]| -> Vec<String> {
+        let mut args = vec!["-o", "ndjson", "stock", "history"];
+        args.extend_from_slice(since);
+        at(db, "2026-03-10T09:00:00.000000Z", &args)
+            .expect(0)
+            .stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["product_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    // A day back from 2026-03-10T09:00 reaches 2026-03-09T09:00.
+    assert_eq!(ids(&["--since", "-1d"]), [new["id"].as_str().unwrap()]);
+    assert_eq!(ids(&["--since=-1d"]), [new["id"].as_str().unwrap()]);
+    assert_eq!(ids(&["--since", "-2w"]).len(), 2);
+    assert_eq!(ids(&["--since", "today"]), Vec::<String>::new());
+    assert!(ids(&["--since", "yesterday"]).contains(&new["id"].as_str().unwrap().to_owned()));
+    assert!(!ids(&["--since", "yesterday"]).contains(&old["id"].as_str().unwrap().to_owned()));
+}
+
+fn at_takes_words_and_offsets(db: &TestDb) {
+    let id = json(
+        db,
+        "2026-03-01T00:00:00.000000Z",
+        &["product", "create", "--name", "Lamp", "--price", "100"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    json(
+        db,
+        "2026-03-01T00:00:00.000000Z",
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "50",
+            "--from",
+            "2026-03-05",
+            "--until",
+            "2026-03-06",
+        ],
+    );
+    let price = |when: &str| {
+        json(
+            db,
+            "2026-03-06T12:00:00.000000Z",
+            &["product", "show", &id, "--at", when],
+        )["final_price"]
+            .clone()
+    };
+    // Yesterday (midnight UTC) is inside the discount; 12 hours ago is not.
+    assert_eq!(price("yesterday"), serde_json::json!(50.0));
+    assert_eq!(price("-12h"), serde_json::json!(100.0));
+    assert_eq!(price("-1d"), serde_json::json!(50.0));
+    assert_eq!(price("now"), serde_json::json!(100.0));
+}
+
+fn a_relative_window_end_before_its_start_is_refused_as_typed(db: &TestDb) {
+    let now = "2026-03-10T15:30:00.000000Z";
+    let id = json(
+        db,
+        now,
+        &["product", "create", "--name", "Pen", "--price", "100"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = at(
+        db,
+        now,
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "10",
+            "--from",
+            "+2d",
+            "--until",
+            "+1d",
+        ],
+    )
+    .expect(2);
+    assert!(run.stderr.contains("invalid --until \"+1d\""), "{run:?}");
+    let run = at(
+        db,
+        now,
+        &["discount", "set", &id, "--percent", "10", "--until", "+7"],
+    )
+    .expect(2);
+    assert!(run.stderr.contains("invalid --until \"+7\""), "{run:?}");
+    assert!(run.stderr.contains("-7d"), "the forms are listed: {run:?}");
+    let run = at(
+        db,
+        now,
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "10",
+            "--until",
+            "+10000000d",
+        ],
+    )
+    .expect(2);
+    assert!(run.stderr.contains("\"+10000000d\""), "{run:?}");
+    assert_eq!(db.counts()[2], 0, "nothing written");
+}
