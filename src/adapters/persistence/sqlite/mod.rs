@@ -40,9 +40,6 @@ const IMPORT_CACHE_KIB: i64 = 256 * 1024;
 /// with room for the IN lists of a stock import's chunk sizes.
 const STATEMENT_CACHE: usize = 64;
 
-/// How long a writer waits for another process's lock by default.
-pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 pub type SqliteStore = SqlStore<Sqlite>;
 
 /// SQLite's connection and what it does in its own words.
@@ -271,8 +268,8 @@ mod tests {
     #[test]
     fn every_connection_has_wal_foreign_keys_and_durable_commits() {
         let dir = tempfile::tempdir().unwrap();
-        let store =
-            SqliteStore::open(&dir.path().join("pragmas.db"), DEFAULT_BUSY_TIMEOUT, true).unwrap();
+        let store = SqliteStore::open(&dir.path().join("pragmas.db"), Duration::from_secs(5), true)
+            .unwrap();
         let pragma = |name: &str| -> String {
             store
                 .db
