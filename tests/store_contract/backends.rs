@@ -316,7 +316,11 @@ impl TestDb {
                 std::time::Instant::now() < deadline,
                 "no session of {name} came to wait for a lock within 15 s"
             );
-            std::thread::sleep(Duration::from_millis(10));
+            // InnoDB refreshes the tables behind INNODB_TRX only once nobody
+            // has read them for 0.1 s: polling faster (or two stories
+            // polling at once) would keep reading a snapshot taken before
+            // the rival began to wait.
+            std::thread::sleep(Duration::from_millis(150));
         }
     }
 
