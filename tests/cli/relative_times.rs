@@ -71,8 +71,14 @@ fn discount_windows_and_coupon_validity_take_relative_times(db: &TestDb) {
             "+30d",
         ],
     );
-    assert_eq!(coupon["valid_from"], "2026-03-10T15:30:00.000000Z", "{coupon}");
-    assert_eq!(coupon["valid_to"], "2026-04-09T15:30:00.000000Z", "{coupon}");
+    assert_eq!(
+        coupon["valid_from"], "2026-03-10T15:30:00.000000Z",
+        "{coupon}"
+    );
+    assert_eq!(
+        coupon["valid_to"], "2026-04-09T15:30:00.000000Z",
+        "{coupon}"
+    );
 }
 
 fn since_takes_a_relative_time_after_a_space(db: &TestDb) {
