@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 use super::ports::StoreError;
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Instant};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum AppError {
@@ -19,6 +19,16 @@ pub enum AppError {
     /// A product or coupon that does not exist (exit 3).
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+
+    /// A product asked about at a moment before it was recorded: it did not
+    /// exist then (exit 3, like one that does not exist at all).
+    #[error("{what} {id} did not exist at {at}: it was recorded at {recorded}")]
+    NotYetRecorded {
+        what: &'static str,
+        id: String,
+        at: Instant,
+        recorded: Instant,
+    },
 
     /// The current state refuses the operation (exit 4). `code` names the
     /// rule for scripts (`insufficient_stock`, `duplicate_coupon_code`, …).

@@ -23,7 +23,10 @@ pub struct Coupon {
 }
 
 impl Coupon {
+    /// Recorded by `at`, on then and inside its window.
     pub fn applies_at(&self, at: Instant) -> bool {
-        was_on_at(self.is_active, self.deactivated.as_ref(), at) && self.window.contains(at)
+        self.created_at <= at
+            && was_on_at(self.is_active, self.deactivated.as_ref(), at)
+            && self.window.contains(at)
     }
 }

@@ -42,8 +42,12 @@ pub fn was_on_at(is_active: bool, deactivated: Option<&Deactivation>, at: Instan
 
 impl Discount {
     /// The seed applied any active discount whatever its dates; milly also
-    /// checks the window, and at a past instant whether it was still on.
+    /// checks the window, and at a past instant whether it was recorded by
+    /// then and still on: what was recorded later never changes an answer
+    /// for a past moment.
     pub fn applies_at(&self, at: Instant) -> bool {
-        was_on_at(self.is_active, self.deactivated.as_ref(), at) && self.window.contains(at)
+        self.created_at <= at
+            && was_on_at(self.is_active, self.deactivated.as_ref(), at)
+            && self.window.contains(at)
     }
 }

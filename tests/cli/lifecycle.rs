@@ -37,6 +37,21 @@ fn as_actor(db: &TestDb, actor: &str, args: &[&str]) -> Run {
     }
 }
 
+/// A product recorded at `now`: before every moment a test asks about,
+/// since an answer for a moment uses only what was recorded by then.
+fn product_recorded_at(db: &TestDb, now: &str, name: &str, price: &str, stock: &str) -> String {
+    at_time(
+        db,
+        now,
+        &[
+            "product", "create", "--name", name, "--price", price, "--stock", stock,
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Runs with `-o json` at a given "now".
 fn at_time(db: &TestDb, now: &str, args: &[&str]) -> Value {
     let output = db
@@ -87,8 +102,19 @@ fn an_update_changes_the_price_from_now_on_and_past_prices_stay(db: &TestDb) {
     assert_eq!(price_at(db, &id, "2025-06-15"), "10000.0");
     assert_eq!(price_at(db, &id, "2025-06-30T23:59:59Z"), "10000.0");
     assert_eq!(price_at(db, &id, "2025-07-01"), "12000.5");
-    // Before the product existed: the price it was created with.
-    assert_eq!(price_at(db, &id, "2025-01-01"), "10000.0");
+    // Before the product was recorded it did not exist (exit 3), and
+    // listings of that moment leave it out.
+    let before = db
+        .run(&["product", "show", &id, "--at", "2025-01-01"])
+        .expect(3);
+    assert!(
+        before.stderr.contains("did not exist at 2025-01-01"),
+        "{before:?}"
+    );
+    assert_eq!(
+        db.json(&["product", "list", "--at", "2025-01-01"]),
+        serde_json::json!([])
+    );
     let listed = &db.json(&["product", "list", "--at", "2025-06-15"])[0];
     assert_eq!(listed["price"].to_string(), "10000.0");
     assert_eq!(listed["final_price"].to_string(), "10000.0");
@@ -295,7 +321,7 @@ fn history_lists_every_change_with_when_and_who(db: &TestDb) {
 /// The case: a discount running last month, replaced (even by one
 /// that starts only next month), still prices last month.
 fn a_replaced_discount_still_prices_the_days_it_ran(db: &TestDb) {
-    let id = db.product("Kettle", "100", "1");
+    let id = product_recorded_at(db, "2025-04-01T00:00:00Z", "Kettle", "100", "1");
     let first = at_time(
         db,
         "2025-05-01T00:00:00Z",
@@ -406,21 +432,26 @@ fn discount_list_pages_and_filters(db: &TestDb) {
 }
 
 fn coupon_list_and_show(db: &TestDb) {
+    // Recorded before every moment asked about below.
     let create = |user: &str, code: &str, from: &str, to: &str| {
-        db.json(&[
-            "coupon",
-            "create",
-            "--user",
-            user,
-            "--percent",
-            "10",
-            "--valid-from",
-            from,
-            "--valid-to",
-            to,
-            "--code",
-            code,
-        ])
+        at_time(
+            db,
+            "2024-12-01T00:00:00Z",
+            &[
+                "coupon",
+                "create",
+                "--user",
+                user,
+                "--percent",
+                "10",
+                "--valid-from",
+                from,
+                "--valid-to",
+                to,
+                "--code",
+                code,
+            ],
+        )
     };
     create("42", "FIRST", "2025-01-01", "2026-01-01");
     create("7", "OTHER", "2025-01-01", "2026-01-01");
@@ -505,7 +536,7 @@ fn the_actor_is_recorded_and_shown(db: &TestDb) {
 }
 
 fn explain_lists_the_pricing_steps(db: &TestDb) {
-    let id = db.product("Teapot", "20000", "1");
+    let id = product_recorded_at(db, "2024-12-01T00:00:00Z", "Teapot", "20000", "1");
     let discount = db.json(&["discount", "set", &id, "--percent", "10"]);
     db.run(&[
         "coupon",

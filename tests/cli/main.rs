@@ -6,6 +6,7 @@
 mod ci;
 mod harness;
 
+mod as_of;
 mod bad_input;
 mod completions;
 mod concurrency;

@@ -194,9 +194,21 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
     assert_eq!(shown["stock_count"], 130);
     assert_eq!(shown["discount_percentage"].to_string(), "12.5");
     assert_eq!(shown["final_price"].to_string(), "14000.0");
-    // Before it was replaced, the first discount (10%) was the one in force.
-    let earlier = db.json(&["product", "show", green_tea, "--at", "2025-05-20"]);
-    assert_eq!(earlier["discount_percentage"].to_string(), "10.0");
+    // 0.1.0 recorded everything at one moment (12:00 on 1 June): asked
+    // about a moment before it, the product did not exist yet, whatever
+    // the windows of its discounts say; the replaced 10% discount is kept
+    // with its times.
+    db.run(&["product", "show", green_tea, "--at", "2025-05-20"])
+        .expect(3);
+    let discounts = db.json(&["discount", "list", green_tea]);
+    let first = discounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["percentage"] == serde_json::json!(10.0))
+        .expect("the replaced discount is kept");
+    assert_eq!(first["valid_from"], "2025-05-01T00:00:00.000000Z");
+    assert_eq!(first["created_at"], "2025-06-01T12:00:00.000000Z");
     assert_eq!(
         db.json(&["product", "history", green_tea])
             .as_array()

@@ -372,10 +372,7 @@ pub fn a_dry_run_store_checks_every_write_and_keeps_nothing(db: &TestDb) {
         (products, events + 1, discounts, coupons),
         "only the real append was kept"
     );
-    let details = real
-        .product_details(&a.id, None, a.created_at)
-        .unwrap()
-        .unwrap();
+    let details = real.product_details(&a.id, None, t0()).unwrap().unwrap();
     assert_eq!(details.stock, 11);
     assert_eq!(
         db.raw_i64("SELECT COUNT(*) FROM coupons WHERE is_active = 1"),

@@ -85,6 +85,13 @@ pub fn t0() -> Instant {
     at("2025-06-01T12:00:00Z")
 }
 
+/// When the fixtures' products, discounts and coupons are recorded: before
+/// every moment a story asks about, since an answer for a moment uses only
+/// what was recorded by then.
+pub fn recorded() -> Instant {
+    at("2024-01-01T00:00:00Z")
+}
+
 pub fn product_at(name: &str, cents: i64, stock: i64, created: Instant) -> (Product, StockEvent) {
     let product = Product {
         id: ProductId::generate(created, rand::random()),
@@ -107,7 +114,7 @@ pub fn product_at(name: &str, cents: i64, stock: i64, created: Instant) -> (Prod
 
 /// Creates a product through the port and returns it.
 pub fn create(store: &dyn CatalogStore, name: &str, cents: i64, stock: i64) -> Product {
-    let (product, opening) = product_at(name, cents, stock, t0());
+    let (product, opening) = product_at(name, cents, stock, recorded());
     store.create_product(&product, &opening).unwrap();
     product
 }
@@ -133,12 +140,12 @@ fn percent(raw: &str) -> Percentage {
 
 pub fn discount(product: &ProductId, pct: &str, window: Window) -> Discount {
     Discount {
-        id: DiscountId::generate(t0(), rand::random()),
+        id: DiscountId::generate(recorded(), rand::random()),
         product_id: product.clone(),
         percentage: percent(pct),
         window,
         is_active: true,
-        created_at: t0(),
+        created_at: recorded(),
         actor: Some(Actor::parse("actor", "contract").unwrap()),
         deactivated: None,
     }
@@ -146,13 +153,13 @@ pub fn discount(product: &ProductId, pct: &str, window: Window) -> Discount {
 
 pub fn coupon(user: &str, code: &str, pct: &str, window: Window) -> Coupon {
     Coupon {
-        id: CouponId::generate(t0(), rand::random()),
+        id: CouponId::generate(recorded(), rand::random()),
         user_id: CustomerId::parse("user", user).unwrap(),
         code: CouponCode::parse("code", code).unwrap(),
         percentage: percent(pct),
         window,
         is_active: true,
-        created_at: t0(),
+        created_at: recorded(),
         actor: Some(Actor::parse("actor", "contract").unwrap()),
         deactivated: None,
     }
@@ -1810,8 +1817,10 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
             .unwrap();
         assert_eq!(listed[0].discount, shown.discount, "{when}");
     }
-    // A discount set later with a window reaching back does not displace
-    // the one that was on at a past moment; where none was, it applies.
+    // A discount recorded later, with a window reaching back, changes no
+    // answer for a moment before it was recorded: neither where one was
+    // on, nor where none was. From its recording on, it applies where no
+    // other does.
     let backdated = Discount {
         id: DiscountId::generate(at("2025-10-01"), rand::random()),
         created_at: at("2025-10-01"),
@@ -1819,20 +1828,18 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
     };
     assert_eq!(store.replace_discount(&backdated).unwrap(), None);
     for (when, expected) in [
-        ("2025-06-15", &first.id),
-        ("2025-07-15", &backdated.id),
-        ("2025-08-15", &second.id),
-        ("2025-10-15", &backdated.id),
+        ("2025-06-15", Some(&first.id)),
+        ("2025-07-15", None),
+        ("2025-08-15", Some(&second.id)),
+        ("2025-09-30T23:59:59.999999Z", None),
+        ("2025-10-01", Some(&backdated.id)),
+        ("2025-10-15", Some(&backdated.id)),
     ] {
         let shown = store
             .product_details(&product.id, None, at(when))
             .unwrap()
             .unwrap();
-        assert_eq!(
-            shown.discount.as_ref().map(|d| &d.id),
-            Some(expected),
-            "{when}"
-        );
+        assert_eq!(shown.discount.as_ref().map(|d| &d.id), expected, "{when}");
         let listed = store
             .list_products(&page(None, PageStart::Offset(0), 1), at(when))
             .unwrap();

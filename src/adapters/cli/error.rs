@@ -56,7 +56,9 @@ impl From<AppError> for Failure {
 fn classify(e: &AppError) -> (&'static str, u8) {
     match e {
         AppError::Invalid(_) | AppError::InvalidRow { .. } => ("invalid_input", exit::USAGE),
-        AppError::NotFound { .. } => ("not_found", exit::NOT_FOUND),
+        AppError::NotFound { .. } | AppError::NotYetRecorded { .. } => {
+            ("not_found", exit::NOT_FOUND)
+        }
         AppError::Rejected { code, .. } => (code, exit::REJECTED),
         AppError::Conflict { .. } => ("conflict", exit::CONFLICT),
         AppError::Unavailable(_) => ("database_unavailable", exit::UNAVAILABLE),

@@ -39,15 +39,45 @@ use error::{exit, Failure};
 use output::Output;
 
 /// The real clock, unless `MILLY_NOW` fixes "now" (for tests and for
-/// reproducing what a command did at a given moment).
+/// reproducing what a command did at a given moment). On a database server
+/// it is the server's clock, which every client shares: this machine's
+/// clock, set off by how far it was from the server's when the session
+/// started.
+#[derive(Default)]
 struct SystemClock {
     fixed: Option<Instant>,
+    /// The database's clock minus this machine's.
+    offset: chrono::Duration,
+}
+
+impl SystemClock {
+    /// The clock for `store`: `fixed`, else the database's own, else this
+    /// machine's.
+    fn for_store(
+        fixed: Option<Instant>,
+        store: &dyn crate::app::CatalogStore,
+    ) -> Result<Self, AppError> {
+        if fixed.is_some() {
+            return Ok(SystemClock {
+                fixed,
+                ..SystemClock::default()
+            });
+        }
+        let offset = match store.database_time()? {
+            Some(database) => database.as_datetime() - chrono::Utc::now(),
+            None => chrono::Duration::zero(),
+        };
+        Ok(SystemClock {
+            fixed: None,
+            offset,
+        })
+    }
 }
 
 impl Clock for SystemClock {
     fn now(&self) -> Instant {
         self.fixed
-            .unwrap_or_else(|| Instant::from_datetime(chrono::Utc::now()))
+            .unwrap_or_else(|| Instant::from_datetime(chrono::Utc::now() + self.offset))
     }
 }
 
@@ -178,9 +208,7 @@ fn with_catalog(
         connect_timeout: Duration::from_millis(global.connect_timeout_ms),
     };
     let store = url.open(&settings).map_err(AppError::from)?;
-    let clock = SystemClock {
-        fixed: fixed_now()?,
-    };
+    let clock = SystemClock::for_store(fixed_now()?, store.as_ref())?;
     let retry = RetryPolicy {
         attempts: global.retry_attempts,
         base_delay: Duration::from_millis(global.retry_base_delay_ms),
@@ -390,7 +418,7 @@ mod tests {
         let store = crate::adapters::persistence::sqlite::file(dir.path().join("m.db"))
             .open(&settings)
             .unwrap();
-        let clock = SystemClock { fixed: None };
+        let clock = SystemClock::default();
         let catalog = Catalog::new(store.as_ref(), &clock, RetryPolicy::default());
         catalog.prepare().unwrap();
         let key = IdempotencyKey::parse("key", "k").unwrap();

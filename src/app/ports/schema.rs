@@ -54,4 +54,14 @@ pub trait SchemaStore {
     fn tls_version(&self) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
+
+    /// The database's own clock, now, for a store that clients on many
+    /// machines share (a database server): every row they record is then
+    /// stamped by one clock, so a client whose clock is off cannot reorder
+    /// what was recorded or rewrite what an earlier moment looked like.
+    /// `None` for a store on this machine (a local file), whose clock is
+    /// the machine's.
+    fn database_time(&self) -> Result<Option<Instant>, StoreError> {
+        Ok(None)
+    }
 }

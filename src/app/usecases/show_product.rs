@@ -30,6 +30,14 @@ impl Catalog<'_> {
                 what: "product",
                 id: input.id.to_string(),
             })?;
+        if details.product.created_at > at {
+            return Err(AppError::NotYetRecorded {
+                what: "product",
+                id: input.id.to_string(),
+                at,
+                recorded: details.product.created_at,
+            });
+        }
         Ok(ProductView {
             pricing: price_at(
                 details.price,

@@ -133,17 +133,27 @@ impl State {
         Some(ledger.values().map(|&i| self.events[i].clone()).collect())
     }
 
-    /// The product's current stock. Every product has its version-1 row;
+    /// The product's stock at `at`: its latest ledger row recorded by then,
+    /// or 0 before its first (a product recorded later, which listings skip
+    /// and `product show` refuses). Every product has its version-1 row;
     /// one without any (a bulk import given no ledger) cannot be listed, as
     /// the SQL adapters cannot read its stock either.
-    fn stock(&self, id: &ProductId) -> Result<i64, StoreError> {
-        self.latest_event(id)
-            .map(|e| e.total_after_change)
+    fn stock(&self, id: &ProductId, at: Instant) -> Result<i64, StoreError> {
+        let ledger = self
+            .ledgers
+            .get(id)
+            .filter(|l| !l.is_empty())
             .ok_or_else(|| {
                 StoreError::Internal(format!(
                     "unreadable stored value: product {id} has no stock ledger"
                 ))
-            })
+            })?;
+        Ok(ledger
+            .values()
+            .rev()
+            .map(|&i| &self.events[i])
+            .find(|e| e.created_at <= at)
+            .map_or(0, |e| e.total_after_change))
     }
 
     /// The price in force at `at`: today's when the product has not changed
@@ -205,7 +215,7 @@ impl State {
         Ok(ProductListing {
             position: count(index + 1),
             price: self.price_at(product, at),
-            stock: self.stock(&product.id)?,
+            stock: self.stock(&product.id, at)?,
             discount: self.discount_at(&product.id, at),
             product: product.clone(),
         })
@@ -226,7 +236,8 @@ impl State {
             PageStart::After(position) => (index_from(position.max(0)), 0),
         };
         let matches = |row: &&ProductRow| {
-            (query.include_archived || !row.product.is_archived())
+            row.product.created_at <= at
+                && (query.include_archived || !row.product.is_archived())
                 && term.is_none_or(|t| row.folded.contains(t))
         };
         let first = first.min(self.products.len());
@@ -247,6 +258,7 @@ impl State {
         at: Instant,
     ) -> Result<Vec<ProductListing>, StoreError> {
         (0..self.products.len())
+            .filter(|&i| self.products[i].product.created_at <= at)
             .filter(|&i| include_archived || !self.products[i].product.is_archived())
             .map(|i| self.listing(i, at))
             .collect()
@@ -264,7 +276,7 @@ impl State {
         let product = &row.product;
         Ok(Some(ProductDetails {
             price: self.price_at(product, at),
-            stock: self.stock(id)?,
+            stock: self.stock(id, at)?,
             discount: self.discount_at(id, at),
             coupon: customer.and_then(|c| self.best_coupon(c, at)),
             product: product.clone(),

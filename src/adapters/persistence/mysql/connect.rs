@@ -24,6 +24,7 @@ use super::tls;
 use super::url::{MysqlUrl, SslMode};
 use crate::adapters::persistence::StoreSettings;
 use crate::app::ports::StoreError;
+use crate::domain::Instant;
 
 pub enum ConnectError {
     Driver(Error),
@@ -65,6 +66,46 @@ pub struct Session {
 /// MySQL's "unknown system variable".
 const UNKNOWN_VARIABLE: u16 = 1193;
 
+/// The server's clock, in the form milly stores times in.
+const SERVER_TIME: &str = "SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%dT%H:%i:%s.%fZ')";
+
+/// What the session's first round trip read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Started {
+    /// The newest applied schema version, when it was read.
+    pub schema_version: Option<i64>,
+    /// The server's clock then, and this machine's at the same moment.
+    pub clock: Option<ServerClock>,
+}
+
+/// The server's clock against this machine's: what "now" is for every row
+/// a client records, whatever its own clock says.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerClock {
+    server: Instant,
+    local: std::time::SystemTime,
+}
+
+impl ServerClock {
+    fn read(server: &str) -> Option<ServerClock> {
+        Some(ServerClock {
+            server: Instant::from_stored(server).ok()?,
+            local: std::time::SystemTime::now(),
+        })
+    }
+
+    /// The server's clock now: as read, plus the time this machine has
+    /// counted since (an offset, so it holds whatever the machine's clock
+    /// says the date is).
+    pub fn now(&self) -> Instant {
+        let elapsed = std::time::SystemTime::now()
+            .duration_since(self.local)
+            .unwrap_or_default();
+        let elapsed = chrono::Duration::from_std(elapsed).unwrap_or_default();
+        Instant::from_datetime(self.server.as_datetime() + elapsed)
+    }
+}
+
 impl Session {
     /// One round trip on MariaDB: READ COMMITTED through its `tx_isolation`
     /// variable, causal reads on a Galera node (`wsrep_sync_wait`; no
@@ -76,38 +117,54 @@ impl Session {
     /// neither variable: it gets `transaction_isolation`, and the version
     /// is left to the check itself.
     ///
-    /// Returns the newest applied schema version when it was read.
-    fn start(&self, conn: &mut Conn) -> ::mysql::Result<Option<i64>> {
+    /// Returns the newest applied schema version when it was read, and the
+    /// server's clock (read in the same trip: the one clock every row is
+    /// stamped by).
+    fn start(&self, conn: &mut Conn) -> ::mysql::Result<Started> {
         let mariadb = format!(
             "SET {}, SESSION tx_isolation = 'READ-COMMITTED', SESSION wsrep_sync_wait = 1;
+             {SERVER_TIME};
              SELECT MAX(version) FROM milly_migrations",
             self.common
         );
         let read = match conn.query_iter(mariadb) {
             Ok(mut results) => {
-                let mut version = None;
+                let mut started = Started::default();
                 while let Some(set) = results.iter() {
                     for row in set {
-                        match row.map(::mysql::from_row::<Option<i64>>) {
-                            Ok(found) => version = Some(found.unwrap_or(0)),
+                        // The clock's row is text with a `T`; the version's
+                        // is a number or NULL.
+                        match row.map(::mysql::from_row::<Option<String>>) {
+                            Ok(Some(text)) if text.contains('T') => {
+                                started.clock = ServerClock::read(&text);
+                            }
+                            Ok(found) => {
+                                started.schema_version =
+                                    Some(found.and_then(|v| v.parse().ok()).unwrap_or(0));
+                            }
                             // No ledger yet (a new database): the check
                             // itself finds out what to do.
-                            Err(Error::MySqlError(_)) => return Ok(None),
+                            Err(Error::MySqlError(_)) => return Ok(started),
                             Err(e) => return Err(e),
                         }
                     }
                 }
-                Ok(version)
+                Ok(started)
             }
             Err(e) => Err(e),
         };
         match read {
-            Err(Error::MySqlError(e)) if e.code == UNKNOWN_VARIABLE => conn
-                .query_drop(format!(
+            Err(Error::MySqlError(e)) if e.code == UNKNOWN_VARIABLE => {
+                conn.query_drop(format!(
                     "SET {}, SESSION transaction_isolation = 'READ-COMMITTED'",
                     self.common
-                ))
-                .map(|()| None),
+                ))?;
+                let clock: Option<String> = conn.query_first(SERVER_TIME)?;
+                Ok(Started {
+                    schema_version: None,
+                    clock: clock.as_deref().and_then(ServerClock::read),
+                })
+            }
             other => other,
         }
     }
@@ -121,7 +178,7 @@ pub fn within(
     opts: OptsBuilder,
     session: Session,
     url: &MysqlUrl,
-) -> Result<(Conn, Option<i64>), ConnectError> {
+) -> Result<(Conn, Started), ConnectError> {
     let mode = url.ssl_mode;
     // The driver never encrypts a Unix socket, which never leaves the
     // machine; asking it to would send a TLS request and then talk plaintext.
@@ -135,8 +192,8 @@ pub fn within(
         .name("mysql-connect".into())
         .spawn(move || {
             let connected = connect(opts, ssl, mode).and_then(|mut conn| {
-                let version = session.start(&mut conn).map_err(ConnectError::Driver)?;
-                Ok((conn, version))
+                let started = session.start(&mut conn).map_err(ConnectError::Driver)?;
+                Ok((conn, started))
             });
             let _ = sender.send(connected);
         })

@@ -70,6 +70,8 @@ pub struct Mysql {
     /// The schema version read when the session started, for the first
     /// schema check (`prepare`) only: later checks ask again.
     schema_at_connect: Cell<Option<i64>>,
+    /// The server's clock, read with the session's start.
+    clock: Option<connect::ServerClock>,
     /// How to connect again, for `db migrate`'s own connection.
     reconnect: Reconnect,
 }
@@ -111,7 +113,7 @@ impl SqlStore<Mysql> {
                  innodb_lock_wait_timeout = {lock_wait_secs}, lock_wait_timeout = {lock_wait_secs}"
             ),
         };
-        let (conn, schema_version) =
+        let (conn, started) =
             connect::within(settings.connect_timeout, opts.clone(), session.clone(), url)
                 .map_err(|e| e.into_store_error(&location, url, settings, &secrets))?;
         let db = Mysql {
@@ -120,7 +122,8 @@ impl SqlStore<Mysql> {
             database: url.database.clone(),
             lock_wait,
             secrets,
-            schema_at_connect: Cell::new(schema_version),
+            schema_at_connect: Cell::new(started.schema_version),
+            clock: started.clock,
             reconnect: Reconnect {
                 opts,
                 session,
@@ -380,6 +383,10 @@ impl SchemaStore for SqlStore<Mysql> {
     fn status(&self) -> Stored<StoreStatus> {
         let location = self.db.location.clone();
         self.status_of(("mysql", location), schema::MIGRATIONS, None)
+    }
+
+    fn database_time(&self) -> Stored<Option<crate::domain::Instant>> {
+        Ok(self.db.clock.map(|clock| clock.now()))
     }
 
     fn tls_version(&self) -> Stored<Option<String>> {

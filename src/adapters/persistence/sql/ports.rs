@@ -124,7 +124,7 @@ impl<D: Dialect> SqlStore<D> {
         }
         if let Some(at) = active_at {
             conditions.push(ON_AT.to_owned());
-            args.extend([at.into(), at.into(), at.into()]);
+            args.extend(std::iter::repeat_n(at.into(), ON_AT_BINDS));
         }
         args.extend([limit.into(), offset.into()]);
         let sql = format!(
@@ -308,9 +308,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
                 &format!("({page}) page JOIN products p ON p.seq = page.seq"),
                 "TRUE",
             );
-            let mut args: Vec<Arg> = vec![at.into(); 3];
-            args.extend(page_args);
-            args.extend([at.into(), at.into(), at.into()]);
+            let args = listing_args(at, page_args, Vec::new());
             all(db, Context::Read, &sql, &args, decode::listing_row)
         };
         // A name index's candidates and the page from one snapshot, so a
@@ -335,8 +333,7 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
             &format!("products p{}", D::BY_POSITION),
             "? OR p.archived_at IS NULL",
         );
-        let mut args: Vec<Arg> = vec![at.into(); 6];
-        args.push(include_archived.into());
+        let args = listing_args(at, Vec::new(), vec![include_archived.into()]);
         let mut first = decode::FirstPerProduct::default();
         let mut stopped = false;
         self.db.query(Context::Read, &sql, &args, &mut |row| {
@@ -357,9 +354,15 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
         at: Instant,
     ) -> Stored<Option<ProductDetails>> {
         // One statement, so one round trip and one consistent read.
-        let mut args: Vec<Arg> = vec![at.into(); 6];
+        let mut args: Vec<Arg> = vec![at.into(); 8];
         args.push(customer.map(CustomerId::as_str).into());
-        args.extend([at.into(), at.into(), at.into(), id.as_str().into()]);
+        args.extend([
+            at.into(),
+            at.into(),
+            at.into(),
+            at.into(),
+            id.as_str().into(),
+        ]);
         const STOCK: usize = decode::PRODUCT_WIDTH;
         const DISCOUNT: usize = STOCK + 2;
         first(&self.db, Context::Read, &details(), &args, |r| {

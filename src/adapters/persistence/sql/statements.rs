@@ -41,10 +41,14 @@ pub fn coupon_columns(alias: &str) -> String {
     qualified(alias, COUPON_FIELDS)
 }
 
-/// The product's current stock: one backward step on the unique
-/// (product_id, version) index.
-const STOCK: &str = "(SELECT e.total_after_change FROM stock_events e
-                       WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1)";
+/// The product's stock at the instant bound here: its latest ledger row
+/// recorded at or before then (asked for now, the first step back on the
+/// unique (product_id, version) index is it), or 0 before its first row
+/// (a product recorded later, which listings skip and `product show`
+/// refuses).
+const STOCK_AT: &str = "COALESCE((SELECT e.total_after_change FROM stock_events e
+                       WHERE e.product_id = p.id AND e.created_at <= ?
+                       ORDER BY e.version DESC LIMIT 1), 0)";
 
 /// The price of product `p` in force at the instant bound three times here.
 /// A product not changed since then has its current price (the common case:
@@ -59,8 +63,10 @@ const PRICE_AT: &str = "CASE WHEN p.updated_at <= ? THEN p.price_cents ELSE COAL
         ORDER BY c.changed_at, c.seq LIMIT 1),
       p.price_cents) END";
 
-/// The discounts that qualify at the instant bound three times here: inside
-/// their window and on then (active, or deactivated after it). Replacing
+/// The discounts that qualify at the instant bound four times here: recorded
+/// by then (one set later, even with a window reaching back, never changes
+/// an answer for a past moment), inside their window and on then (active,
+/// or deactivated after it). Replacing
 /// deactivates the old discount at the moment the new one is created, so of
 /// the discounts set before that instant at most one qualifies; the earliest
 /// qualifying one applies (see
@@ -70,40 +76,56 @@ const PRICE_AT: &str = "CASE WHEN p.updated_at <= ? THEN p.price_cents ELSE COAL
 /// product: as cheap as looking up the active discount alone.
 const DISCOUNT_AT_JOIN: &str = "LEFT JOIN discounts d
     ON d.product_id = p.id AND d.valid_from <= ? AND d.valid_to > ?
-   AND (d.is_active = 1 OR d.deactivated_at > ?)";
+   AND (d.is_active = 1 OR d.deactivated_at > ?) AND d.created_at <= ?";
 
-/// Discounts or coupons on at the instant bound three times here.
-pub const ON_AT: &str =
-    "(is_active = 1 OR deactivated_at > ?) AND valid_from <= ? AND valid_to > ?";
+/// Discounts or coupons recorded by and on at the instant bound four times
+/// here.
+pub const ON_AT: &str = "(is_active = 1 OR deactivated_at > ?) AND valid_from <= ? \
+     AND valid_to > ? AND created_at <= ?";
+
+/// How many times [`ON_AT`] binds its instant.
+pub const ON_AT_BINDS: usize = 4;
 
 /// Listing rows (see [`decode::listing_row`](crate::adapters::persistence::decode::listing_row))
-/// of the products `from` and `filter` keep, in position order, every
-/// qualifying discount joined. Binds the instant three times, then `from`'s
-/// arguments, the instant three times again, then `filter`'s.
+/// of the products `from` and `filter` keep that were recorded by the
+/// instant, in position order, every qualifying discount joined. Binds the
+/// instant four times, then `from`'s arguments, the instant four times
+/// again, then `filter`'s, then the instant once more.
 pub fn listing(from: &str, filter: &str) -> String {
     format!(
-        "SELECT {PRODUCT_COLUMNS}, {STOCK}, {}, p.seq, {PRICE_AT}, d.seq
+        "SELECT {PRODUCT_COLUMNS}, {STOCK_AT}, {}, p.seq, {PRICE_AT}, d.seq
            FROM {from}
            {DISCOUNT_AT_JOIN}
-          WHERE {filter}
+          WHERE ({filter}) AND p.created_at <= ?
           ORDER BY p.seq",
         discount_columns("d")
     )
 }
 
+/// The arguments of [`listing`] around `from`'s and `filter`'s.
+pub fn listing_args<'a>(at: Instant, from: Vec<Arg<'a>>, filter: Vec<Arg<'a>>) -> Vec<Arg<'a>> {
+    let mut args: Vec<Arg> = vec![at.into(); 4];
+    args.extend(from);
+    args.extend([at.into(), at.into(), at.into(), at.into()]);
+    args.extend(filter);
+    args.push(at.into());
+    args
+}
+
 /// One product with its stock, price and discount at an instant, and a
 /// customer's best coupon then (none when no customer is given: `user_id =
-/// NULL` matches nothing). Binds the instant six times, the customer, the
-/// instant three times, then the product's id.
+/// NULL` matches nothing), all as recorded by that instant. Binds the
+/// instant eight times, the customer, the instant four times, then the
+/// product's id.
 pub fn details() -> String {
     format!(
-        "SELECT {PRODUCT_COLUMNS}, {STOCK}, {PRICE_AT}, {}, {}
+        "SELECT {PRODUCT_COLUMNS}, {STOCK_AT}, {PRICE_AT}, {}, {}
            FROM products p
            {DISCOUNT_AT_JOIN}
            LEFT JOIN coupons c
              ON c.seq = (SELECT b.seq FROM coupons b
                           WHERE b.user_id = ? AND (b.is_active = 1 OR b.deactivated_at > ?)
-                            AND b.valid_from <= ? AND b.valid_to > ?
+                            AND b.valid_from <= ? AND b.valid_to > ? AND b.created_at <= ?
                           ORDER BY b.percentage_bp DESC, b.valid_to ASC, b.seq ASC LIMIT 1)
           WHERE p.id = ?
           ORDER BY d.seq LIMIT 1",

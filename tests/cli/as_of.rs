@@ -1,0 +1,336 @@
+//! Answers for a past moment (`--at T`) use only what was recorded by T,
+//! and on a database server every row is stamped by the server's clock, so
+//! a client whose clock is off changes neither.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::harness::{Run, TestDb, MILLY};
+use crate::{on_every_backend, on_mysql};
+
+on_every_backend!(
+    a_backdated_discount_changes_no_earlier_answer,
+    a_backdated_coupon_changes_no_earlier_answer,
+    a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it,
+    stock_at_a_past_moment_is_the_stock_recorded_by_then,
+);
+
+on_mysql!(a_client_with_a_skewed_clock_records_by_the_server_clock);
+
+/// Runs at a chosen "now".
+fn at(db: &TestDb, now: &str, args: &[&str]) -> Run {
+    Run::from_output(
+        db.command()
+            .env("MILLY_NOW", now)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn json_at(db: &TestDb, now: &str, args: &[&str]) -> Value {
+    let mut all = vec!["-o", "json"];
+    all.extend_from_slice(args);
+    at(db, now, &all).expect(0).json()
+}
+
+fn product_at(db: &TestDb, now: &str, name: &str, price: &str, stock: &str) -> String {
+    json_at(
+        db,
+        now,
+        &[
+            "product", "create", "--name", name, "--price", price, "--stock", stock,
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn a_backdated_discount_changes_no_earlier_answer(db: &TestDb) {
+    let id = product_at(db, "2025-01-01T00:00:00Z", "Kettle", "100", "1");
+    let show = |now: &str, when: &str| {
+        json_at(db, now, &["product", "show", &id, "--at", when])["final_price"].clone()
+    };
+    let june = "2025-06-01T00:00:00Z";
+    assert_eq!(show(june, "2025-02-15"), json!(100.0));
+    // Entered on 1 June with a window reaching back to February.
+    json_at(
+        db,
+        june,
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "50",
+            "--from",
+            "2025-02-01",
+            "--until",
+            "2025-12-01",
+        ],
+    );
+    assert_eq!(
+        show(june, "2025-02-15"),
+        json!(100.0),
+        "what was charged in February stays what it was"
+    );
+    assert_eq!(show("2025-07-01T00:00:00Z", "2025-02-15"), json!(100.0));
+    let listed = &json_at(db, june, &["product", "list", "--at", "2025-02-15"])[0];
+    assert_eq!(listed["final_price"], json!(100.0));
+    assert_eq!(listed["discount_id"], Value::Null);
+    // From its recording on, it applies.
+    assert_eq!(show(june, "2025-06-01"), json!(50.0));
+    assert_eq!(show("2025-07-01T00:00:00Z", "2025-06-15"), json!(50.0));
+}
+
+fn a_backdated_coupon_changes_no_earlier_answer(db: &TestDb) {
+    let id = product_at(db, "2019-01-01T00:00:00Z", "Lamp", "100", "1");
+    let now = "2026-01-01T00:00:00Z";
+    json_at(
+        db,
+        now,
+        &[
+            "coupon",
+            "create",
+            "--user",
+            "42",
+            "--percent",
+            "20",
+            "--valid-from",
+            "2020-01-01",
+            "--valid-to",
+            "2027-01-01",
+        ],
+    );
+    let final_price = |when: &str| {
+        json_at(
+            db,
+            now,
+            &["product", "show", &id, "--user", "42", "--at", when],
+        )["final_price"]
+            .clone()
+    };
+    assert_eq!(
+        final_price("2020-06-01"),
+        json!(100.0),
+        "not recorded in 2020"
+    );
+    assert_eq!(final_price("2026-01-01"), json!(80.0));
+    // `coupon list --active --at` answers as of that moment too.
+    let listed = json_at(
+        db,
+        now,
+        &["coupon", "list", "--active", "--at", "2020-06-01"],
+    );
+    assert_eq!(listed, json!([]));
+    let listed = json_at(
+        db,
+        now,
+        &["coupon", "list", "--active", "--at", "2026-06-01"],
+    );
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &TestDb) {
+    let old = product_at(db, "2020-01-01T00:00:00Z", "Old", "10", "1");
+    let new = product_at(db, "2026-01-01T00:00:00Z", "New", "10", "1");
+    let now = "2026-02-01T00:00:00Z";
+    let run = at(db, now, &["product", "show", &new, "--at", "2020-01-01"]).expect(3);
+    assert!(
+        run.stderr
+            .contains(&format!("product {new} did not exist at 2020-01-01")),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("recorded at 2026-01-01"), "{run:?}");
+    // In JSON, the same code as a product that does not exist.
+    let run = at(
+        db,
+        now,
+        &["-o", "json", "product", "show", &new, "--at", "2020-01-01"],
+    )
+    .expect(3);
+    assert!(run.stderr.contains("\"code\":\"not_found\""), "{run:?}");
+    // At the very moment it was recorded, it exists.
+    at(db, now, &["product", "show", &new, "--at", "2026-01-01"]).expect(0);
+    let ids = |when: &str, all: bool| -> Vec<String> {
+        let mut args = vec!["product", "list", "--at", when];
+        if all {
+            args.push("--all");
+        }
+        json_at(db, now, &args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for all in [false, true] {
+        assert_eq!(ids("2021-01-01", all), [old.clone()]);
+        assert_eq!(ids("2026-01-01", all), [old.clone(), new.clone()]);
+        assert!(ids("2019-12-31", all).is_empty());
+    }
+}
+
+fn stock_at_a_past_moment_is_the_stock_recorded_by_then(db: &TestDb) {
+    let id = product_at(db, "2025-01-01T00:00:00Z", "Tea", "10", "10");
+    at(
+        db,
+        "2025-02-01T00:00:00Z",
+        &["stock", "adjust", &id, "--change", "+5"],
+    )
+    .expect(0);
+    at(
+        db,
+        "2025-03-01T00:00:00Z",
+        &["stock", "adjust", &id, "--change", "-3"],
+    )
+    .expect(0);
+    let now = "2025-04-01T00:00:00Z";
+    let stock = |when: &str| {
+        let shown = json_at(db, now, &["product", "show", &id, "--at", when]);
+        let listed = &json_at(db, now, &["product", "list", "--at", when])[0];
+        assert_eq!(shown["stock_count"], listed["stock_count"], "{when}");
+        let streamed = &json_at(db, now, &["product", "list", "--all", "--at", when])[0];
+        assert_eq!(shown["stock_count"], streamed["stock_count"], "{when}");
+        shown["stock_count"].clone()
+    };
+    assert_eq!(stock("2025-01-15"), json!(10));
+    assert_eq!(stock("2025-01-31T23:59:59.999999Z"), json!(10));
+    assert_eq!(stock("2025-02-01"), json!(15));
+    assert_eq!(stock("2025-02-15"), json!(15));
+    assert_eq!(stock("2025-03-15"), json!(12));
+    assert_eq!(stock("2025-04-01"), json!(12));
+}
+
+/// milly as a client whose clock is 30 days behind (Debian's `faketime`),
+/// with no `MILLY_NOW`: the clock of the run is the machine's.
+fn skewed(db: &TestDb, args: &[&str]) -> Run {
+    let mut command = Command::new("faketime");
+    command
+        .args(["-f", "-30d", MILLY])
+        .env_clear()
+        .env("HOME", db.home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("MILLY_DATABASE_URL", &db.url)
+        .args(["-o", "json"])
+        .args(args)
+        .stdin(Stdio::null());
+    Run::from_output(
+        command
+            .output()
+            .expect("faketime is installed (Debian's faketime)"),
+    )
+}
+
+/// milly with the machine's own clock, and no `MILLY_NOW` either.
+fn real(db: &TestDb, args: &[&str]) -> Run {
+    let mut command = db.command();
+    command
+        .env_remove("MILLY_NOW")
+        .args(["-o", "json"])
+        .args(args);
+    Run::from_output(command.output().unwrap())
+}
+
+fn created(run: Run) -> (String, String) {
+    let json = run.expect(0).json();
+    (
+        json["id"].as_str().unwrap().to_owned(),
+        json["created_at"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn a_client_with_a_skewed_clock_records_by_the_server_clock(db: &TestDb) {
+    // The skew is real: the wrapped process believes it is 30 days ago.
+    let skewed_date = Command::new("faketime")
+        .args(["-f", "-30d", "date", "+%s"])
+        .output()
+        .expect("faketime is installed (Debian's faketime)");
+    let skewed_secs: i64 = String::from_utf8_lossy(&skewed_date.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let real_secs = chrono::Utc::now().timestamp();
+    assert!(
+        (real_secs - skewed_secs - 30 * 86_400).abs() < 600,
+        "faketime does not skew the clock: {skewed_secs} vs {real_secs}"
+    );
+
+    fn create(name: &str) -> [&str; 6] {
+        ["product", "create", "--name", name, "--price", "100"]
+    }
+    let (first, first_at) = created(real(db, &create("First")));
+    let (second, second_at) = created(skewed(db, &create("Second")));
+    let (third, third_at) = created(real(db, &create("Third")));
+    // One clock: the server's. The skewed client's row sits between the
+    // two others, not a month before them.
+    assert!(
+        first_at <= second_at && second_at <= third_at,
+        "{first_at} {second_at} {third_at}"
+    );
+    let listed: Vec<String> = real(db, &["product", "list"])
+        .expect(0)
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, [first.clone(), second.clone(), third.clone()]);
+
+    // A price update from the skewed client is recorded now, so `--at`
+    // just before it gives the old price and just after it the new one.
+    let before_update = real(db, &["product", "show", &first]).expect(0).json()["price"].clone();
+    assert_eq!(before_update, json!(100.0));
+    let updated = skewed(db, &["product", "update", &first, "--price", "150"])
+        .expect(0)
+        .json();
+    let updated_at = updated["updated_at"].as_str().unwrap().to_owned();
+    assert!(
+        updated_at >= third_at,
+        "{updated_at} is the server's time, after {third_at}"
+    );
+    let price_at = |when: &str| {
+        real(db, &["product", "show", &first, "--at", when])
+            .expect(0)
+            .json()["price"]
+            .clone()
+    };
+    assert_eq!(price_at(&third_at), json!(100.0));
+    assert_eq!(price_at(&updated_at), json!(150.0));
+    let history = real(db, &["product", "history", &first]).expect(0).json();
+    let times: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["at"].as_str().or(c["changed_at"].as_str()).unwrap_or(""))
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "history in time order: {history}");
+
+    // A stock change from the skewed client is in "since a minute ago".
+    skewed(db, &["stock", "adjust", &third, "--change", "+1"]).expect(0);
+    let recent = Run::from_output(
+        db.command()
+            .env_remove("MILLY_NOW")
+            .args(["-o", "ndjson", "stock", "history", "--since", "-1h"])
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    let products: Vec<Value> = recent
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["product_id"].clone())
+        .collect();
+    assert!(products.contains(&json!(second)), "{}", recent.stdout);
+    assert_eq!(
+        products.iter().filter(|p| **p == json!(third)).count(),
+        2,
+        "the opening row and the skewed client's change: {}",
+        recent.stdout
+    );
+}
