@@ -167,7 +167,7 @@ fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &
             .collect()
     };
     for all in [false, true] {
-        assert_eq!(ids("2021-01-01", all), [old.clone()]);
+        assert_eq!(ids("2021-01-01", all), std::slice::from_ref(&old));
         assert_eq!(ids("2026-01-01", all), [old.clone(), new.clone()]);
         assert!(ids("2019-12-31", all).is_empty());
     }
