@@ -14,6 +14,7 @@ on_every_backend!(
     a_backdated_coupon_changes_no_earlier_answer,
     a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it,
     stock_at_a_past_moment_is_the_stock_recorded_by_then,
+    the_readmes_worked_example_holds_after_a_backdated_discount,
 );
 
 on_mysql!(a_client_with_a_skewed_clock_records_by_the_server_clock);
@@ -333,4 +334,133 @@ fn a_client_with_a_skewed_clock_records_by_the_server_clock(db: &TestDb) {
         "the opening row and the skewed client's change: {}",
         recent.stdout
     );
+}
+
+/// The README's worked example: what did customer 42 pay for a product on
+/// 3 March, and why — asked after the catalog moved on, including a
+/// discount entered later with a window reaching back over 3 March.
+fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
+    let id = product_at(db, "2025-01-10T00:00:00Z", "Green tea", "20000", "10");
+    json_at(
+        db,
+        "2025-01-20T00:00:00Z",
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "10",
+            "--from",
+            "2025-02-01T08:00:00Z",
+            "--until",
+            "2025-06-01",
+        ],
+    );
+    json_at(
+        db,
+        "2025-01-20T00:00:00Z",
+        &[
+            "coupon",
+            "create",
+            "--user",
+            "42",
+            "--percent",
+            "10",
+            "--valid-from",
+            "2025-02-01",
+            "--valid-to",
+            "2025-12-31",
+            "--code",
+            "WELCOME10",
+        ],
+    );
+    let answer = |now: &str| {
+        let shown = json_at(
+            db,
+            now,
+            &[
+                "product",
+                "show",
+                &id,
+                "--user",
+                "42",
+                "--at",
+                "2025-03-03",
+                "--explain",
+            ],
+        );
+        (
+            shown["price"].clone(),
+            shown["discount_percentage"].clone(),
+            shown["coupon_code"].clone(),
+            shown["final_price"].clone(),
+        )
+    };
+    let then = (
+        json!(20000.0),
+        json!(10.0),
+        json!("WELCOME10"),
+        json!(16200.0),
+    );
+    assert_eq!(answer("2025-03-03T12:00:00Z"), then);
+    // The catalog moves on: a new price on 10 March, a 25% discount from
+    // April set on 20 March, and on 25 March a 50% discount entered with a
+    // window reaching back to February.
+    at(
+        db,
+        "2025-03-10T00:00:00Z",
+        &["product", "update", &id, "--price", "22000"],
+    )
+    .expect(0);
+    at(
+        db,
+        "2025-03-20T00:00:00Z",
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "25",
+            "--from",
+            "2025-04-01",
+            "--until",
+            "2025-05-01",
+        ],
+    )
+    .expect(0);
+    at(
+        db,
+        "2025-03-25T00:00:00Z",
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "50",
+            "--from",
+            "2025-02-01",
+            "--until",
+            "2025-12-01",
+        ],
+    )
+    .expect(0);
+    assert_eq!(
+        answer("2025-03-26T00:00:00Z"),
+        then,
+        "3 March is answered as it was"
+    );
+    let coupons = json_at(
+        db,
+        "2025-03-26T00:00:00Z",
+        &[
+            "coupon",
+            "list",
+            "--user",
+            "42",
+            "--active",
+            "--at",
+            "2025-03-03",
+        ],
+    );
+    assert_eq!(coupons[0]["code"], "WELCOME10");
 }
