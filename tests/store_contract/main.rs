@@ -16,6 +16,7 @@ mod backends;
 mod ci;
 mod script_stories;
 mod stories;
+mod time_stories;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 

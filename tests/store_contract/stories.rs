@@ -16,6 +16,9 @@ use crate::script_stories::{
     a_stock_batch_holds_off_other_writers_of_its_products, ledger_scans_hand_over_rows_as_stored,
     the_log_pages_in_the_order_events_were_written,
 };
+use crate::time_stories::{
+    a_server_tells_its_own_time, answers_for_a_moment_use_only_what_was_recorded_by_then,
+};
 
 pub type Story = fn(&TestDb);
 
@@ -67,6 +70,8 @@ pub const ALL: &[(&str, Story)] = stories![
     archived_products_are_hidden_and_read_only,
     updates_record_old_and_new_values_and_refuse_stale_reads,
     prices_in_force_at_past_instants,
+    answers_for_a_moment_use_only_what_was_recorded_by_then,
+    a_server_tells_its_own_time,
     replaced_and_cleared_discounts_apply_before_they_stopped,
     discounts_are_listed_in_creation_order,
     a_scan_gives_what_pages_give,
