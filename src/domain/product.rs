@@ -100,6 +100,16 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// Whether a change of this kind archives (`true`) or unarchives
+    /// (`false`) its product; `None` for the kinds that do neither.
+    pub fn archives(self) -> Option<bool> {
+        match self {
+            ChangeKind::Archived => Some(true),
+            ChangeKind::Unarchived => Some(false),
+            ChangeKind::Created | ChangeKind::Updated => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Created => "created",

@@ -184,38 +184,41 @@ impl Reason {
     }
 }
 
+/// `raw` as it is, if it has 1 to `max` characters and `fits`; otherwise
+/// the refusal saying `allowed`.
+fn short_name(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    fits: impl Fn(&str) -> bool,
+    allowed: impl FnOnce() -> String,
+) -> Result<String, DomainError> {
+    let n = raw.chars().count();
+    if n == 0 || n > max || !fits(raw) {
+        return Err(DomainError::invalid(field, raw, allowed()));
+    }
+    Ok(raw.to_owned())
+}
+
 impl CustomerId {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let n = raw.chars().count();
-        if n == 0
-            || n > MAX_CUSTOMER_ID_CHARS
-            || raw.chars().any(|c| c.is_control() || c.is_whitespace())
-        {
-            return Err(DomainError::invalid(
-                field,
-                raw,
-                format!("a customer id of 1 to {MAX_CUSTOMER_ID_CHARS} characters without blanks or control characters"),
-            ));
-        }
-        Ok(Self(raw.to_owned()))
+        let fits = |raw: &str| !raw.chars().any(|c| c.is_control() || c.is_whitespace());
+        short_name(field, raw, MAX_CUSTOMER_ID_CHARS, fits, || {
+            format!("a customer id of 1 to {MAX_CUSTOMER_ID_CHARS} characters without blanks or control characters")
+        })
+        .map(Self)
     }
 }
 
 impl Actor {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let n = raw.chars().count();
-        if n == 0
-            || n > MAX_ACTOR_CHARS
-            || raw.trim() != raw
-            || raw.chars().any(|c| c.is_control() || is_bidi_control(c))
-        {
-            return Err(DomainError::invalid(
-                field,
-                raw,
-                format!("a name of 1 to {MAX_ACTOR_CHARS} printable characters, without blanks at either end"),
-            ));
-        }
-        Ok(Self(raw.to_owned()))
+        let fits = |raw: &str| {
+            raw.trim() == raw && !raw.chars().any(|c| c.is_control() || is_bidi_control(c))
+        };
+        short_name(field, raw, MAX_ACTOR_CHARS, fits, || {
+            format!("a name of 1 to {MAX_ACTOR_CHARS} printable characters, without blanks at either end")
+        })
+        .map(Self)
     }
 }
 

@@ -45,6 +45,7 @@ use std::ops::ControlFlow;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::import::{self, ImportWriter};
 use super::migrations;
 use crate::app::ports::{
     CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
@@ -543,28 +544,26 @@ impl ImportStore for MemoryStore {
             let Some(items) = pulled.take() else {
                 return Err(StoreError::Internal("an import ran twice".into()));
             };
-            let mut counts = ImportCounts::default();
-            for item in items {
-                match item {
-                    Err(ImportAborted) => return Ok(None),
-                    Ok(ImportItem::Product {
-                        product,
-                        events,
-                        discount,
-                    }) => {
-                        self.step(|s| s.import_product(&product, &events, discount.as_ref()))?;
-                        counts.products += 1;
-                        counts.stock_events += events.len() as u64;
-                        counts.discounts += u64::from(discount.is_some());
-                    }
-                    Ok(ImportItem::Coupon(coupon)) => {
-                        self.step(|s| s.create_coupon(&coupon))?;
-                        counts.coupons += 1;
-                    }
-                }
-            }
-            Ok(Some(counts))
+            import::write_all(items, &mut Steps(self))
         })
+    }
+}
+
+/// The import loop's writer: each row one step of the open transaction.
+struct Steps<'a>(&'a MemoryStore);
+
+impl ImportWriter for Steps<'_> {
+    fn product(
+        &mut self,
+        product: &Product,
+        events: &[StockEvent],
+        discount: Option<&Discount>,
+    ) -> Result<(), StoreError> {
+        self.0.step(|s| s.import_product(product, events, discount))
+    }
+
+    fn coupon(&mut self, coupon: &Coupon) -> Result<(), StoreError> {
+        self.0.step(|s| s.create_coupon(coupon))
     }
 }
 

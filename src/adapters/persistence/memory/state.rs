@@ -547,16 +547,12 @@ impl State {
     }
 
     pub fn set_archived(&mut self, change: &ProductChange) -> Result<bool, StoreError> {
-        let archive = match change.kind {
-            ChangeKind::Archived => true,
-            ChangeKind::Unarchived => false,
-            other => {
-                return Err(StoreError::Internal(format!(
-                    "set_archived was given a change of kind {}",
-                    other.as_str()
-                )))
-            }
-        };
+        let archive = change.kind.archives().ok_or_else(|| {
+            StoreError::Internal(format!(
+                "set_archived was given a {} change",
+                change.kind.as_str()
+            ))
+        })?;
         let Some(&index) = self.product_index.get(&change.product_id) else {
             return Err(StoreError::ProductNotFound(change.product_id.to_string()));
         };

@@ -255,16 +255,12 @@ impl<D: Dialect> ProductStore for SqlStore<D> {
     }
 
     fn set_archived(&self, change: &ProductChange) -> Stored<bool> {
-        let archive = match change.kind {
-            ChangeKind::Archived => true,
-            ChangeKind::Unarchived => false,
-            other => {
-                return Err(StoreError::Internal(format!(
-                    "set_archived was given a change of kind {}",
-                    other.as_str()
-                )))
-            }
-        };
+        let archive = change.kind.archives().ok_or_else(|| {
+            StoreError::Internal(format!(
+                "set_archived was given a {} change",
+                change.kind.as_str()
+            ))
+        })?;
         let id = &change.product_id;
         self.write(Context::WriteForProduct(id.as_str()), |db| {
             let cx = Context::WriteForProduct(id.as_str());
