@@ -17,25 +17,6 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Trims free text and checks its length and characters. Tabs and newlines
-/// are allowed only where the text is prose (a description).
-fn free_text(
-    field: &'static str,
-    raw: &str,
-    max: usize,
-    allow_empty: bool,
-    allow_line_breaks: bool,
-) -> Result<String, DomainError> {
-    free_text_as(
-        Rules::Input,
-        field,
-        raw,
-        max,
-        allow_empty,
-        allow_line_breaks,
-    )
-}
-
 /// Which rules a text is checked by: new input, or a value stored by an
 /// earlier milly, which accepted carriage returns in descriptions and
 /// bidirectional overrides anywhere. Such rows must stay readable; the
@@ -46,6 +27,8 @@ enum Rules {
     Stored,
 }
 
+/// Trims free text and checks its length and characters. Tabs and newlines
+/// are allowed only where the text is prose (a description).
 fn free_text_as(
     rules: Rules,
     field: &'static str,
@@ -138,7 +121,7 @@ text_type!(
 
 impl ProductName {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        free_text(field, raw, MAX_NAME_CHARS, false, false).map(Self)
+        free_text_as(Rules::Input, field, raw, MAX_NAME_CHARS, false, false).map(Self)
     }
 
     /// A name read back from the database (see [`Rules::Stored`]).
@@ -160,7 +143,7 @@ pub fn fold_case(text: &str) -> String {
 
 impl Description {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        free_text(field, raw, MAX_DESCRIPTION_CHARS, true, true).map(Self)
+        free_text_as(Rules::Input, field, raw, MAX_DESCRIPTION_CHARS, true, true).map(Self)
     }
 
     /// A description read back from the database (see [`Rules::Stored`]).
@@ -175,7 +158,7 @@ impl Description {
 
 impl Reason {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        free_text(field, raw, MAX_REASON_CHARS, false, false).map(Self)
+        free_text_as(Rules::Input, field, raw, MAX_REASON_CHARS, false, false).map(Self)
     }
 
     /// A reason read back from the database (see [`Rules::Stored`]).
