@@ -47,17 +47,16 @@ impl Replacement {
     }
 }
 
-/// Plans setting a discount over `window` at `now` among the product's
-/// `existing` discounts. A window already over is refused: it would change
+/// Refuses a discount window already over at `now`: it would change
 /// nothing but the record of the past. `until_field` names the flag for
-/// that message and `until_typed` is what was typed there.
-pub fn plan_replacement(
-    existing: &[Scheduled<'_>],
+/// that message and `until_typed` is what was typed there. Checked before
+/// anything is read, and again by [`plan_replacement`].
+pub fn check_not_over(
     window: Window,
     now: Instant,
     until_field: &'static str,
     until_typed: &str,
-) -> Result<Replacement, DomainError> {
+) -> Result<(), DomainError> {
     if window.until() <= now {
         return Err(DomainError::invalid(
             until_field,
@@ -65,6 +64,20 @@ pub fn plan_replacement(
             format!("a time after now ({now}): a discount window already over changes nothing"),
         ));
     }
+    Ok(())
+}
+
+/// Plans setting a discount over `window` at `now` among the product's
+/// `existing` discounts. A window already over is refused (see
+/// [`check_not_over`]).
+pub fn plan_replacement(
+    existing: &[Scheduled<'_>],
+    window: Window,
+    now: Instant,
+    until_field: &'static str,
+    until_typed: &str,
+) -> Result<Replacement, DomainError> {
+    check_not_over(window, now, until_field, until_typed)?;
     let cut_at = window.from().max(now);
     let mut plan = Replacement::default();
     for d in existing {

@@ -200,6 +200,7 @@ fn product_item(
                 created_at: now,
                 actor: actor.clone(),
                 deactivated: None,
+                replaced_by: None,
             })
         }
     };

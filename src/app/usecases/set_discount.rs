@@ -2,6 +2,7 @@ use super::{random_bits, Catalog};
 use crate::app::error::AppError;
 use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
+use crate::domain::schedule::check_not_over;
 use crate::domain::{Discount, DiscountId, Moment, Percentage, ProductId, Window};
 
 use super::DiscountSet;
@@ -16,8 +17,10 @@ pub struct SetDiscount {
 }
 
 impl Catalog<'_> {
-    /// Sets the product's discount, replacing (deactivating) any active one,
-    /// and says which one it replaced.
+    /// Sets a discount on the product over its window, replacing from its
+    /// start the discounts whose windows overlap it (see
+    /// [`crate::domain::schedule`]), and says which ones it replaced. A
+    /// window already over is refused before anything is read.
     pub fn set_discount(&self, input: SetDiscount) -> Result<DiscountSet, AppError> {
         let now = self.clock.now();
         let from = self.resolve(input.from.as_ref())?;
@@ -25,6 +28,13 @@ impl Catalog<'_> {
             Some(until) => Window::typed(from, until.resolve(now)?, "--until", until.typed())?,
             None => Window::new(from, from.plus_days(DEFAULT_DISCOUNT_DAYS), "--until")?,
         };
+        // The refusal quotes the flag that set the end: --until, or --from
+        // when the end is the default 30 days after it.
+        match (&input.until, &input.from) {
+            (Some(until), _) => check_not_over(window, now, "--until", until.typed())?,
+            (None, Some(from)) => check_not_over(window, now, "--from", from.typed())?,
+            (None, None) => {}
+        }
         let discount = Discount {
             id: DiscountId::generate(now, random_bits()),
             product_id: input.product_id,
@@ -34,9 +44,11 @@ impl Catalog<'_> {
             created_at: now,
             actor: self.actor(),
             deactivated: None,
+            replaced_by: None,
         };
-        // Two operators setting a discount on one product at once collide on
-        // "one active discount"; the loser retries and replaces the winner's.
+        // Two operators setting a discount on one product at once may
+        // collide (see the store); the loser retries and plans against the
+        // winner's discount.
         let replaced = retry::on_conflict(&self.retry, || {
             Ok::<_, AttemptError>(self.stores.discounts.replace_discount(&discount)?)
         })?
