@@ -1,11 +1,16 @@
 //! Discounts, coupons and the prices they produce.
 
+use serde_json::{json, Value};
+
 use crate::harness::TestDb;
+use crate::lifecycle::at_time;
 use crate::on_every_backend;
 
 on_every_backend!(
     a_10_percent_discount_on_10000_lists_as_1000_off_final_9000,
-    setting_a_discount_deactivates_the_previous_one,
+    a_discount_over_the_same_window_replaces_the_previous_one,
+    next_months_promotion_leaves_this_months_running,
+    a_discount_window_already_over_is_refused,
     discount_applies_only_inside_its_window,
     discount_for_an_unknown_product_is_not_found,
     customer_price_applies_discount_then_best_coupon,
@@ -26,10 +31,16 @@ fn a_10_percent_discount_on_10000_lists_as_1000_off_final_9000(db: &TestDb) {
     assert_eq!(row["discount_id"], d["discount_id"]);
 }
 
-fn setting_a_discount_deactivates_the_previous_one(db: &TestDb) {
+fn a_discount_over_the_same_window_replaces_the_previous_one(db: &TestDb) {
     let id = db.product("Mug", "100", "1");
     let first = db.json(&["discount", "set", &id, "--percent", "10"]);
     let second = db.json(&["discount", "set", &id, "--percent", "25"]);
+    // The first starts where the second does: cancelled, not cut.
+    assert_eq!(second["replaced_discount_id"], Value::Null);
+    assert_eq!(
+        second["replaced_discount_ids"],
+        json!([first["discount_id"]])
+    );
     let active = db.query_strings(&format!(
         "SELECT id FROM discounts WHERE product_id = '{id}' AND is_active = 1"
     ));
@@ -38,10 +49,103 @@ fn setting_a_discount_deactivates_the_previous_one(db: &TestDb) {
         "SELECT id FROM discounts WHERE product_id = '{id}' AND is_active = 0"
     ));
     assert_eq!(inactive, [first["discount_id"].as_str().unwrap()]);
+    let listed = db.json(&["discount", "list", &id]);
+    assert_eq!(listed[0]["status"], "replaced");
+    assert_eq!(listed[0]["replaced_by"], second["discount_id"]);
+    assert_eq!(listed[1]["status"], "running");
     assert_eq!(
         db.json(&["product", "show", &id])["final_price"].to_string(),
         "75.0"
     );
+}
+
+/// The schedule the issue measured: on December 1st, December's discount
+/// and then February's. Before, the second switched the first off at once
+/// and December sold at full price; now both stay, each in its month.
+fn next_months_promotion_leaves_this_months_running(db: &TestDb) {
+    let id = db.product("Mug", "100", "1");
+    let december_1 = "2025-12-01T00:00:00Z";
+    let set = |pct: &str, from: &str, until: &str| {
+        at_time(
+            db,
+            december_1,
+            &[
+                "discount",
+                "set",
+                &id,
+                "--percent",
+                pct,
+                "--from",
+                from,
+                "--until",
+                until,
+            ],
+        )
+    };
+    let december = set("10", "2025-12-01", "2026-01-01");
+    assert_eq!(december["status"], "running");
+    let february = set("20", "2026-02-01", "2026-03-01");
+    assert_eq!(february["replaced_discount_id"], Value::Null);
+    assert_eq!(february["replaced_discount_ids"], json!([]));
+    assert_eq!(february["is_active"], true);
+    assert_eq!(february["status"], "scheduled");
+
+    for (now, price, running) in [
+        ("2025-12-15T00:00:00Z", "90.0", &december),
+        ("2026-02-15T00:00:00Z", "80.0", &february),
+    ] {
+        let shown = at_time(db, now, &["product", "show", &id]);
+        assert_eq!(shown["final_price"].to_string(), price, "{now}");
+        assert_eq!(shown["discount_id"], running["discount_id"], "{now}");
+        let active = at_time(db, now, &["discount", "list", "--active"]);
+        assert_eq!(
+            active,
+            json!([at_time(db, now, &["discount", "list"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["discount_id"] == running["discount_id"])
+                .unwrap()]),
+            "{now}"
+        );
+        assert_eq!(active[0]["status"], "running", "{now}");
+    }
+    let between = at_time(db, "2026-01-15T00:00:00Z", &["product", "show", &id]);
+    assert_eq!(between["final_price"].to_string(), "100.0");
+    let statuses: Vec<Value> = at_time(db, "2026-01-15T00:00:00Z", &["discount", "list", &id])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("ended"), json!("scheduled")]);
+}
+
+fn a_discount_window_already_over_is_refused(db: &TestDb) {
+    let id = db.product("Mug", "100", "1");
+    let refused = db.run(&[
+        "discount",
+        "set",
+        &id,
+        "--percent",
+        "50",
+        "--from",
+        "2025-02-01",
+        "--until",
+        "2025-03-01",
+    ]);
+    let refused = refused.expect(2);
+    assert!(
+        refused.stderr.contains("\"2025-03-01\""),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("already over"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(db.json(&["discount", "list"]), json!([]));
 }
 
 fn discount_applies_only_inside_its_window(db: &TestDb) {

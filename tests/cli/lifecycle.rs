@@ -38,7 +38,7 @@ fn as_actor(db: &TestDb, actor: &str, args: &[&str]) -> Run {
 }
 
 /// Runs with `-o json` at a given "now".
-fn at_time(db: &TestDb, now: &str, args: &[&str]) -> Value {
+pub(crate) fn at_time(db: &TestDb, now: &str, args: &[&str]) -> Value {
     let output = db
         .command()
         .env("MILLY_NOW", now)
@@ -322,6 +322,10 @@ fn a_replaced_discount_still_prices_the_days_it_ran(db: &TestDb) {
         "2025-08-01",
     ]);
     assert_eq!(second["replaced_discount_id"], first["discount_id"]);
+    assert_eq!(
+        second["replaced_discount_ids"],
+        json!([first["discount_id"]])
+    );
 
     let final_at =
         |at: &str| db.json(&["product", "show", &id, "--at", at])["final_price"].to_string();
@@ -329,10 +333,15 @@ fn a_replaced_discount_still_prices_the_days_it_ran(db: &TestDb) {
     assert_eq!(final_at("2025-06-01T11:59:59Z"), "90.0");
     assert_eq!(
         final_at("2025-06-15"),
-        "100.0",
-        "replaced, and the next not started"
+        "90.0",
+        "cut where the next starts, so it runs until then"
     );
     assert_eq!(final_at("2025-07-15"), "75.0");
+    assert_eq!(
+        final_at("2025-08-15"),
+        "100.0",
+        "a cut discount does not resume"
+    );
     let listed = &db.json(&["product", "list", "--at", "2025-05-15"])[0];
     assert_eq!(listed["discount_id"], first["discount_id"]);
     assert_eq!(listed["final_price"].to_string(), "90.0");
@@ -344,13 +353,17 @@ fn discount_clear_reports_what_it_switched_off(db: &TestDb) {
     let cleared = db.json(&["discount", "clear", &id]);
     assert_eq!(
         cleared,
-        json!({"product_id": id, "deactivated_discount_id": set["discount_id"]})
+        json!({
+            "product_id": id,
+            "deactivated_discount_id": set["discount_id"],
+            "deactivated_discount_ids": [set["discount_id"]],
+        })
     );
     // Nothing active: still exit 0, null.
     let again = db.json(&["discount", "clear", &id]);
     assert_eq!(
         again,
-        json!({"product_id": id, "deactivated_discount_id": null})
+        json!({"product_id": id, "deactivated_discount_id": null, "deactivated_discount_ids": []})
     );
     assert_eq!(
         db.json(&["product", "show", &id])["final_price"].to_string(),
@@ -394,15 +407,47 @@ fn discount_list_pages_and_filters(db: &TestDb) {
     };
     assert_eq!(ids(&[]), [d1.clone(), d2.clone(), d3.clone()]);
     assert_eq!(ids(&[&a]), [d1.clone(), d3.clone()]);
-    assert_eq!(ids(&["--active"]), [d2]);
-    assert_eq!(ids(&["--page-size", "2", "--page", "2"]), [d3]);
+    // d3 starts after d1 ends: both stay, d1 running, d3 scheduled.
+    assert_eq!(ids(&["--active"]), [d1.clone(), d2]);
+    assert_eq!(
+        ids(&["--page-size", "2", "--page", "2"]),
+        std::slice::from_ref(&d3)
+    );
     assert!(ids(&["--page", "9"]).is_empty());
     db.run(&["discount", "list", "PROD01JWNNSVG0AAAAAAAAAAAAAAAA"])
         .expect(3);
     db.run(&["discount", "list", "--page-size", "0"]).expect(2);
-    let first = &db.json(&["discount", "list"])[0];
-    assert_eq!(first["actor"], "unknown", "no USER in the test environment");
-    assert_eq!(first["deactivated_at"], "2025-06-01T12:00:00.000000Z");
+    let listed = db.json(&["discount", "list", &a]);
+    assert_eq!(
+        listed[0]["actor"], "unknown",
+        "no USER in the test environment"
+    );
+    assert_eq!(listed[0]["deactivated_at"], Value::Null);
+    assert_eq!(listed[0]["status"], "running");
+    assert_eq!(listed[1]["status"], "scheduled");
+    assert_eq!(listed[1]["is_active"], true);
+    // One overlapping both cuts d1 and cancels d3.
+    let d4 = db.json(&[
+        "discount",
+        "set",
+        &a,
+        "--percent",
+        "40",
+        "--from",
+        "2025-06-15",
+        "--until",
+        "2025-12-01",
+    ]);
+    assert_eq!(d4["replaced_discount_id"], d1);
+    assert_eq!(d4["replaced_discount_ids"], json!([d1, d3]));
+    assert_eq!(d4["status"], "scheduled");
+    let listed = db.json(&["discount", "list", &a]);
+    assert_eq!(listed[0]["valid_to"], "2025-06-15T00:00:00.000000Z");
+    assert_eq!(listed[0]["is_active"], true);
+    assert_eq!(listed[0]["replaced_by"], d4["discount_id"]);
+    assert_eq!(listed[1]["is_active"], false);
+    assert_eq!(listed[1]["status"], "replaced");
+    assert_eq!(listed[1]["deactivated_at"], "2025-06-01T12:00:00.000000Z");
 }
 
 fn coupon_list_and_show(db: &TestDb) {

@@ -162,6 +162,7 @@ fn a_window_already_over_is_refused_quoting_what_was_typed() {
         let message = error.to_string();
         assert!(message.contains(quoted), "{message}");
         assert!(message.contains("already over"), "{message}");
+        assert!(message.contains(if until.is_some() { "--until" } else { "--from" }));
     }
     assert!(discounts(&world, &product).is_empty());
 }

@@ -3,7 +3,7 @@ use crate::app::error::AppError;
 use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
 use crate::domain::schedule::check_not_over;
-use crate::domain::{Discount, DiscountId, Moment, Percentage, ProductId, Window};
+use crate::domain::{Discount, DiscountId, DomainError, Moment, Percentage, ProductId, Window};
 
 use super::DiscountSet;
 
@@ -32,8 +32,19 @@ impl Catalog<'_> {
         // when the end is the default 30 days after it.
         match (&input.until, &input.from) {
             (Some(until), _) => check_not_over(window, now, "--until", until.typed())?,
-            (None, Some(from)) => check_not_over(window, now, "--from", from.typed())?,
-            (None, None) => {}
+            (None, Some(from)) if window.until() <= now => {
+                return Err(DomainError::invalid(
+                    "--from",
+                    from.typed(),
+                    format!(
+                        "a start less than {DEFAULT_DISCOUNT_DAYS} days before now ({now}), or \
+                         --until: the window would end {DEFAULT_DISCOUNT_DAYS} days after it, \
+                         already over"
+                    ),
+                )
+                .into())
+            }
+            _ => {}
         }
         let discount = Discount {
             id: DiscountId::generate(now, random_bits()),
