@@ -11,6 +11,7 @@ on_every_backend!(
     a_discount_over_the_same_window_replaces_the_previous_one,
     next_months_promotion_leaves_this_months_running,
     a_discount_window_already_over_is_refused,
+    the_readmes_3_march_answer_holds_after_a_later_promotion_cuts_the_discount,
     discount_applies_only_inside_its_window,
     discount_for_an_unknown_product_is_not_found,
     customer_price_applies_discount_then_best_coupon,
@@ -404,4 +405,104 @@ fn half_up_rounding_to_the_cent(db: &TestDb) {
     let shown = db.json(&["product", "show", &id]);
     assert_eq!(shown["product_discount_amount"].to_string(), "2.5");
     assert_eq!(shown["final_price"].to_string(), "17.49");
+}
+
+/// The README's worked example: what customer 42 paid on 3 March, asked
+/// after the price changed and a promotion set on 20 March cut the
+/// discount that applied then.
+fn the_readmes_3_march_answer_holds_after_a_later_promotion_cuts_the_discount(db: &TestDb) {
+    let feb_1 = "2025-02-01T08:00:00Z";
+    let id = at_time(
+        db,
+        feb_1,
+        &[
+            "product",
+            "create",
+            "--name",
+            "Green tea",
+            "--price",
+            "20000",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ten = at_time(
+        db,
+        feb_1,
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "10",
+            "--until",
+            "2025-06-01",
+        ],
+    );
+    at_time(
+        db,
+        feb_1,
+        &[
+            "coupon",
+            "create",
+            "--user",
+            "42",
+            "--percent",
+            "10",
+            "--valid-to",
+            "2026-01-01",
+            "--code",
+            "WELCOME10",
+        ],
+    );
+    at_time(
+        db,
+        "2025-03-10T00:00:00Z",
+        &["product", "update", &id, "--price", "22000"],
+    );
+    let april = at_time(
+        db,
+        "2025-03-20T00:00:00Z",
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "25",
+            "--from",
+            "2025-04-01",
+            "--until",
+            "2025-05-01",
+        ],
+    );
+    assert_eq!(april["replaced_discount_id"], ten["discount_id"]);
+
+    let shown = db.json(&[
+        "product",
+        "show",
+        &id,
+        "--user",
+        "42",
+        "--at",
+        "2025-03-03",
+        "--explain",
+    ]);
+    assert_eq!(shown["discount_id"], ten["discount_id"]);
+    assert_eq!(shown["coupon_code"], "WELCOME10");
+    assert_eq!(shown["final_price"].to_string(), "16200.0");
+    let step = &shown["explain"][1];
+    assert_eq!(step["valid_from"], "2025-02-01T08:00:00.000000Z");
+    assert_eq!(
+        step["valid_to"], "2025-04-01T00:00:00.000000Z",
+        "cut on 20 March"
+    );
+    let listed = db.json(&["discount", "list", &id]);
+    assert_eq!(listed[0]["status"], "replaced");
+    assert_eq!(listed[0]["replaced_by"], april["discount_id"]);
+    assert_eq!(listed[0]["deactivated_at"], Value::Null);
+    // Between the cut and the next window's end: the April discount, on the
+    // new price.
+    let april_15 = db.json(&["product", "show", &id, "--at", "2025-04-15"]);
+    assert_eq!(april_15["final_price"].to_string(), "16500.0");
 }
