@@ -2053,12 +2053,13 @@ fn concurrent_discount_sets_never_leave_overlapping_windows(db: &TestDb) {
     let product = create(setup.as_ref(), "Contested", 10_000, 1);
     let writers = 4;
     let rounds = 5;
+    let start = std::sync::Barrier::new(writers);
     std::thread::scope(|scope| {
         for w in 0..writers {
-            let url = &db.url;
-            let product = &product.id;
+            let (url, product, start) = (&db.url, &product.id, &start);
             scope.spawn(move || {
                 let store = crate::backends::open_url(url, Duration::from_secs(20));
+                start.wait();
                 for r in 0..rounds {
                     // Every window overlaps every other.
                     let day = 1 + (w * rounds + r) % 20;

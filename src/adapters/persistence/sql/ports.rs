@@ -540,6 +540,18 @@ impl<D: Dialect> DiscountStore for SqlStore<D> {
         let now = discount.created_at;
         self.write(cx, |db| {
             lock_writable(db, product_id)?;
+            // Read before the discounts it numbers the plan against: a
+            // writer that planned against older discounts read an older
+            // number, and its insert collides.
+            let newest = first(
+                db,
+                cx,
+                "SELECT schedule_version FROM discounts
+                  WHERE product_id = ? AND schedule_version IS NOT NULL
+                  ORDER BY schedule_version DESC LIMIT 1",
+                &[product_id.as_str().into()],
+                |r| r.integer(0),
+            )?;
             let open = open_discounts(db, cx, product_id, now)?;
             let existing: Vec<Scheduled> = open
                 .iter()
@@ -570,15 +582,6 @@ impl<D: Dialect> DiscountStore for SqlStore<D> {
             }
             let stamp = (now, discount.actor.as_ref());
             switch_off(db, cx, &plan.cancelled, stamp, Some(new_id))?;
-            let newest = first(
-                db,
-                cx,
-                "SELECT schedule_version FROM discounts
-                  WHERE product_id = ? AND schedule_version IS NOT NULL
-                  ORDER BY schedule_version DESC LIMIT 1",
-                &[product_id.as_str().into()],
-                |r| r.integer(0),
-            )?;
             db.execute(cx, &DISCOUNT_INSERT.sql(1), &discount_args(discount))?;
             db.execute(
                 cx,
