@@ -314,4 +314,76 @@ mod tests {
         assert_eq!(s(Some(&off), "2026-01-09"), "valid");
         assert_eq!(s(Some(&off), "2026-01-10"), "deactivated");
     }
+
+    /// `--active` keeps what applies at a moment; `status` says `running`
+    /// (`valid` for a coupon) at exactly those moments, whatever the flags.
+    #[test]
+    fn running_and_valid_are_exactly_what_applies() {
+        use crate::domain::{Coupon, Discount, Percentage, ProductId};
+        let w = window("2026-01-01", "2026-02-01");
+        let id = ids(1);
+        let off = |when: &str| Deactivation {
+            at: at(when),
+            by: None,
+        };
+        let mut cases = Vec::new();
+        for (is_active, deactivated) in [
+            (true, None),
+            (false, Some(off("2026-01-10"))),
+            (false, Some(off("2025-12-15"))),
+            (false, None),
+        ] {
+            for replaced_by in [None, Some(ids(2))] {
+                cases.push(Discount {
+                    id: id.clone(),
+                    product_id: ProductId::generate(at("2025-01-01"), 3),
+                    percentage: Percentage::parse("p", "10").unwrap(),
+                    window: w,
+                    is_active,
+                    created_at: at("2025-12-01"),
+                    actor: None,
+                    deactivated: deactivated.clone(),
+                    replaced_by,
+                });
+            }
+        }
+        for d in &cases {
+            let coupon = Coupon {
+                id: crate::domain::CouponId::generate(at("2025-01-01"), 4),
+                user_id: crate::domain::CustomerId::parse("u", "42").unwrap(),
+                code: crate::domain::CouponCode::parse("c", "CODE1").unwrap(),
+                percentage: d.percentage,
+                window: d.window,
+                is_active: d.is_active,
+                created_at: d.created_at,
+                actor: None,
+                deactivated: d.deactivated.clone(),
+            };
+            for when in [
+                "2025-12-14",
+                "2025-12-20",
+                "2026-01-01",
+                "2026-01-09T23:59:59.999999Z",
+                "2026-01-10",
+                "2026-01-31",
+                "2026-02-01",
+            ] {
+                let t = at(when);
+                assert_eq!(
+                    d.applies_at(t),
+                    d.status_at(t) == DiscountStatus::Running,
+                    "{d:?} at {when}"
+                );
+                assert_eq!(
+                    coupon.applies_at(t),
+                    coupon.status_at(t) == CouponStatus::Valid,
+                    "{coupon:?} at {when}"
+                );
+            }
+        }
+        // Switched off by a milly that did not record when: never applies.
+        let legacy = &cases[6];
+        assert_eq!(legacy.status_at(at("2026-01-05")).name(), "cleared");
+        assert_eq!(cases[7].status_at(at("2026-01-05")).name(), "replaced");
+    }
 }

@@ -499,13 +499,39 @@ fn coupon_list_and_show(db: &TestDb) {
         ["GONE"]
     );
     assert!(codes(&["--user", "nobody"]).is_empty());
+    // `status` is judged at now, or at --at with or without --active.
+    let statuses = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["coupon", "list", "--user", "42"];
+        all.extend_from_slice(args);
+        db.json(&all)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(statuses(&[]), ["valid", "scheduled", "deactivated"]);
+    assert_eq!(
+        statuses(&["--at", "2025-09-15"]),
+        ["valid", "valid", "deactivated"]
+    );
+    assert_eq!(
+        statuses(&["--at", "2025-05-01"]),
+        ["valid", "scheduled", "valid"]
+    );
+    assert_eq!(
+        statuses(&["--at", "2026-01-01"]),
+        ["expired", "expired", "deactivated"]
+    );
 
     let shown = db.json(&["coupon", "show", "first"]);
     assert_eq!(shown["code"], "FIRST");
     assert_eq!(shown["user_id"], "42");
     assert_eq!(shown["is_active"], true);
+    assert_eq!(shown["status"], "valid");
     let gone = db.json(&["coupon", "show", "Gone"]);
     assert_eq!(gone["is_active"], false);
+    assert_eq!(gone["status"], "deactivated");
     assert_eq!(gone["deactivated_at"], "2025-06-01T12:00:00.000000Z");
     db.run(&["coupon", "show", "NOPE"]).expect(3);
     db.run(&["coupon", "show", "a b"]).expect(2);
