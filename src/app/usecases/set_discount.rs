@@ -22,8 +22,25 @@ impl Catalog<'_> {
     /// [`crate::domain::schedule`]), and says which ones it replaced. A
     /// window already over is refused before anything is read.
     pub fn set_discount(&self, input: SetDiscount) -> Result<DiscountSet, AppError> {
+        // Two operators setting a discount on one product at once may
+        // collide (see the store); the loser retries and plans against the
+        // winner's discount, at its own now: a retry after a wait cuts at
+        // the moment it runs, never at one already past.
+        let outcome = retry::on_conflict(&self.retry, || {
+            let discount = self.discount_to_set(&input)?;
+            let replaced = self.stores.discounts.replace_discount(&discount)?;
+            Ok::<_, AttemptError>(DiscountSet { discount, replaced })
+        })?;
+        Ok(outcome.value)
+    }
+
+    /// The discount `input` asks for, as of now.
+    fn discount_to_set(&self, input: &SetDiscount) -> Result<Discount, AppError> {
         let now = self.clock.now();
-        let from = self.resolve(input.from.as_ref())?;
+        let from = match &input.from {
+            Some(from) => from.resolve(now)?,
+            None => now,
+        };
         let window = match &input.until {
             Some(until) => Window::typed(from, until.resolve(now)?, "--until", until.typed())?,
             None => Window::new(from, from.plus_days(DEFAULT_DISCOUNT_DAYS), "--until")?,
@@ -46,9 +63,9 @@ impl Catalog<'_> {
             }
             _ => {}
         }
-        let discount = Discount {
+        Ok(Discount {
             id: DiscountId::generate(now, random_bits()),
-            product_id: input.product_id,
+            product_id: input.product_id.clone(),
             percentage: input.percentage,
             window,
             is_active: true,
@@ -56,14 +73,6 @@ impl Catalog<'_> {
             actor: self.actor(),
             deactivated: None,
             replaced_by: None,
-        };
-        // Two operators setting a discount on one product at once may
-        // collide (see the store); the loser retries and plans against the
-        // winner's discount.
-        let replaced = retry::on_conflict(&self.retry, || {
-            Ok::<_, AttemptError>(self.stores.discounts.replace_discount(&discount)?)
-        })?
-        .value;
-        Ok(DiscountSet { discount, replaced })
+        })
     }
 }
