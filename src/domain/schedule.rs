@@ -32,6 +32,9 @@ pub struct Replacement {
     /// Where the cut ones now end: the new window's start, or now if that
     /// is past.
     pub cut_at: Option<Instant>,
+    /// The one that would have applied where the new window takes over:
+    /// the one cut there, or one cancelled that starts exactly there.
+    pub in_force: Option<DiscountId>,
 }
 
 impl Replacement {
@@ -40,10 +43,10 @@ impl Replacement {
         self.cut.iter().chain(&self.cancelled).cloned().collect()
     }
 
-    /// The one in force where the new window takes over (the one cut), if
-    /// any: what `replaced_discount_id` reports.
+    /// The one in force where the new window takes over, if any: what
+    /// `replaced_discount_id` reports.
     pub fn in_force(&self) -> Option<&DiscountId> {
-        self.cut.first()
+        self.in_force.as_ref()
     }
 }
 
@@ -84,6 +87,9 @@ pub fn plan_replacement(
         // Switched off, over by now, or outside the new window: untouched.
         if !d.is_on || d.window.until() <= cut_at || d.window.from() >= window.until() {
             continue;
+        }
+        if d.window.contains(cut_at) {
+            plan.in_force = Some(d.id.clone());
         }
         if d.window.from() < cut_at {
             plan.cut.push(d.id.clone());
@@ -246,6 +252,37 @@ mod tests {
         assert_eq!(plan.cut, vec![running]);
         assert!(plan.cancelled.is_empty());
         assert_eq!(plan.cut_at, Some(at("2025-12-10T08:00:00Z")));
+    }
+
+    /// One starting exactly where the new one does (set twice with the
+    /// same start, or scheduled for the same day) is cancelled, and it is
+    /// the one the new one took over from.
+    #[test]
+    fn one_starting_at_the_same_moment_is_cancelled_and_was_in_force() {
+        let (running, scheduled) = (ids(1), ids(2));
+        let now = plan(
+            &[(&running, window("2025-12-01", "2026-01-01"), true)],
+            window("2025-12-01", "2025-12-15"),
+            "2025-12-01",
+        );
+        assert_eq!(now.cancelled, vec![running.clone()]);
+        assert!(now.cut.is_empty());
+        assert_eq!(now.in_force(), Some(&running));
+        let later = plan(
+            &[(&scheduled, window("2026-02-01", "2026-03-01"), true)],
+            window("2026-02-01", "2026-02-10"),
+            "2025-12-01",
+        );
+        assert_eq!(later.cancelled, vec![scheduled.clone()]);
+        assert_eq!(later.in_force(), Some(&scheduled));
+        // Starting inside the new window, after its start: not in force there.
+        let inside = plan(
+            &[(&scheduled, window("2026-02-05", "2026-03-01"), true)],
+            window("2026-02-01", "2026-02-10"),
+            "2025-12-01",
+        );
+        assert_eq!(inside.cancelled, vec![scheduled]);
+        assert_eq!(inside.in_force(), None);
     }
 
     #[test]

@@ -36,8 +36,9 @@ fn a_discount_over_the_same_window_replaces_the_previous_one(db: &TestDb) {
     let id = db.product("Mug", "100", "1");
     let first = db.json(&["discount", "set", &id, "--percent", "10"]);
     let second = db.json(&["discount", "set", &id, "--percent", "25"]);
-    // The first starts where the second does: cancelled, not cut.
-    assert_eq!(second["replaced_discount_id"], Value::Null);
+    // The first starts where the second does: cancelled, not cut, and the
+    // one the second took over from.
+    assert_eq!(second["replaced_discount_id"], first["discount_id"]);
     assert_eq!(
         second["replaced_discount_ids"],
         json!([first["discount_id"]])
