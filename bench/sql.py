@@ -33,14 +33,11 @@ class Sql:
                 "WHERE e.product_id = p.id ORDER BY e.version DESC LIMIT 1)")
 
     def _discount_join(self):
-        if self.mysql:
-            # active_product_id is set only on the active discount: a
-            # unique-key lookup.
-            return (f"LEFT JOIN discounts d ON d.active_product_id = p.id "
-                    f"AND d.valid_from <= {self.now} AND d.valid_to > {self.now}")
-        # The partial unique index discounts_one_active (product_id) WHERE is_active = 1.
-        return (f"LEFT JOIN discounts d ON d.product_id = p.id AND d.is_active = 1 "
-                f"AND d.valid_from <= {self.now} AND d.valid_to > {self.now}")
+        """The discount running now: a product may hold several whose
+        windows do not overlap, found on the (product_id, seq) index."""
+        return (f"LEFT JOIN discounts d ON d.product_id = p.id "
+                f"AND d.valid_from <= {self.now} AND d.valid_to > {self.now} "
+                f"AND (d.is_active = 1 OR d.deactivated_at > {self.now})")
 
     def _listing(self):
         """Columns of a list row: milly's fields, money in cents."""

@@ -408,9 +408,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, active and replaced alike')
-            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s active discount (nothing active is not an error)')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount over a window, replacing those it overlaps from its start')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, whatever their status')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s running and scheduled discounts (none is not an error)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -455,7 +455,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
-            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only discounts switched on and inside their window now')
+            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only discounts running now (status running)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -484,9 +484,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;discount;help' {
-            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, active and replaced alike')
-            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s active discount (nothing active is not an error)')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount over a window, replacing those it overlaps from its start')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, whatever their status')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s running and scheduled discounts (none is not an error)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -587,14 +587,14 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only this customer''s coupons')
-            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment --active is judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment status and --active are judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]')
             [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Coupons per page')
             [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Page number, from 1')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
-            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only coupons switched on and valid now (or at --at)')
+            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Only coupons valid now, or at --at (status valid)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -964,9 +964,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             break
         }
         'milly;help;discount' {
-            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount, replacing its active one')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, active and replaced alike')
-            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s active discount (nothing active is not an error)')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Give a product a discount over a window, replacing those it overlaps from its start')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List discounts, oldest first, whatever their status')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Switch off a product''s running and scheduled discounts (none is not an error)')
             break
         }
         'milly;help;discount;set' {

@@ -378,9 +378,9 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand set 'Give a product a discount, replacing its active one'
-            cand list 'List discounts, oldest first, active and replaced alike'
-            cand clear 'Switch off a product''s active discount (nothing active is not an error)'
+            cand set 'Give a product a discount over a window, replacing those it overlaps from its start'
+            cand list 'List discounts, oldest first, whatever their status'
+            cand clear 'Switch off a product''s running and scheduled discounts (none is not an error)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;discount;set'= {
@@ -423,7 +423,7 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
-            cand --active 'Only discounts switched on and inside their window now'
+            cand --active 'Only discounts running now (status running)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -450,9 +450,9 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --version 'Print version'
         }
         &'milly;discount;help'= {
-            cand set 'Give a product a discount, replacing its active one'
-            cand list 'List discounts, oldest first, active and replaced alike'
-            cand clear 'Switch off a product''s active discount (nothing active is not an error)'
+            cand set 'Give a product a discount over a window, replacing those it overlaps from its start'
+            cand list 'List discounts, oldest first, whatever their status'
+            cand clear 'Switch off a product''s running and scheduled discounts (none is not an error)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;discount;help;set'= {
@@ -545,14 +545,14 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
             cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
             cand --user 'Only this customer''s coupons'
-            cand --at 'The moment --active is judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]'
+            cand --at 'The moment status and --active are judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]'
             cand --page-size 'Coupons per page'
             cand --page 'Page number, from 1'
             cand --json 'Same as --output json (together with another --output, a usage error)'
             cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
             cand --verbose 'Report retries and other details on stderr'
-            cand --active 'Only coupons switched on and valid now (or at --at)'
+            cand --active 'Only coupons valid now, or at --at (status valid)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -881,9 +881,9 @@ set edit:completion:arg-completer[milly] = {|@words|
         &'milly;help;stock;verify'= {
         }
         &'milly;help;discount'= {
-            cand set 'Give a product a discount, replacing its active one'
-            cand list 'List discounts, oldest first, active and replaced alike'
-            cand clear 'Switch off a product''s active discount (nothing active is not an error)'
+            cand set 'Give a product a discount over a window, replacing those it overlaps from its start'
+            cand list 'List discounts, oldest first, whatever their status'
+            cand clear 'Switch off a product''s running and scheduled discounts (none is not an error)'
         }
         &'milly;help;discount;set'= {
         }

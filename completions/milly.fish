@@ -330,9 +330,9 @@ complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_see
 complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "set" -d 'Give a product a discount, replacing its active one'
-complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "list" -d 'List discounts, oldest first, active and replaced alike'
-complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "clear" -d 'Switch off a product\'s active discount (nothing active is not an error)'
+complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "set" -d 'Give a product a discount over a window, replacing those it overlaps from its start'
+complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "list" -d 'List discounts, oldest first, whatever their status'
+complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "clear" -d 'Switch off a product\'s running and scheduled discounts (none is not an error)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and not __fish_seen_subcommand_from set list clear help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from set" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
@@ -373,7 +373,7 @@ complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_su
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Report retries and other details on stderr'
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l active -d 'Only discounts switched on and inside their window now'
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -l active -d 'Only discounts running now (status running)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from clear" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
@@ -394,9 +394,9 @@ complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_su
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Report retries and other details on stderr'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from help" -f -a "set" -d 'Give a product a discount, replacing its active one'
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from help" -f -a "list" -d 'List discounts, oldest first, active and replaced alike'
-complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Switch off a product\'s active discount (nothing active is not an error)'
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from help" -f -a "set" -d 'Give a product a discount over a window, replacing those it overlaps from its start'
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from help" -f -a "list" -d 'List discounts, oldest first, whatever their status'
+complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Switch off a product\'s running and scheduled discounts (none is not an error)'
 complete -c milly -n "__fish_milly_using_subcommand discount; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and not __fish_seen_subcommand_from create deactivate list show help" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and not __fish_seen_subcommand_from create deactivate list show help" -s o -l output -d 'Output format' -r -f -a "table\t'The columns an operator scans, fitted to the terminal (borders only on a terminal)'
@@ -476,13 +476,13 @@ complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subc
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l actor -d 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l idempotency-key -d 'Run a write at most once: a rerun with the same key and the same request prints the first run\'s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l user -d 'Only this customer\'s coupons' -r
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l at -d 'The moment --active is judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]' -r
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l at -d 'The moment status and --active are judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l page-size -d 'Coupons per page' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l page -d 'Page number, from 1' -r
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Report retries and other details on stderr'
-complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l active -d 'Only coupons switched on and valid now (or at --at)'
+complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -l active -d 'Only coupons valid now, or at --at (status valid)'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c milly -n "__fish_milly_using_subcommand coupon; and __fish_seen_subcommand_from show" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
@@ -730,9 +730,9 @@ complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcom
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from stock" -f -a "adjust" -d 'Add to or take from a product\'s stock (retried on concurrent writes)'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from stock" -f -a "history" -d 'Print a product\'s stock ledger, or every product\'s movements, oldest first (streamed)'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from stock" -f -a "verify" -d 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
-complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from discount" -f -a "set" -d 'Give a product a discount, replacing its active one'
-complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from discount" -f -a "list" -d 'List discounts, oldest first, active and replaced alike'
-complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from discount" -f -a "clear" -d 'Switch off a product\'s active discount (nothing active is not an error)'
+complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from discount" -f -a "set" -d 'Give a product a discount over a window, replacing those it overlaps from its start'
+complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from discount" -f -a "list" -d 'List discounts, oldest first, whatever their status'
+complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from discount" -f -a "clear" -d 'Switch off a product\'s running and scheduled discounts (none is not an error)'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from coupon" -f -a "create" -d 'Create a coupon for one customer'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from coupon" -f -a "deactivate" -d 'Stop a coupon from applying (repeating it is harmless)'
 complete -c milly -n "__fish_milly_using_subcommand help; and __fish_seen_subcommand_from coupon" -f -a "list" -d 'List coupons, oldest first'

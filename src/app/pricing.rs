@@ -60,6 +60,7 @@ mod tests {
             created_at: at(from),
             actor: None,
             deactivated: None,
+            replaced_by: None,
         }
     }
 
@@ -166,6 +167,7 @@ mod properties {
                 created_at: at,
                 actor: None,
                 deactivated: None,
+                replaced_by: None,
             });
             let coupon = coupon_bp.map(|bp| Coupon {
                 id: CouponId::generate(at, 3),

@@ -3,6 +3,7 @@
 use super::discount::{was_on_at, Deactivation};
 use super::id::CouponId;
 use super::percentage::Percentage;
+use super::schedule::CouponStatus;
 use super::text::{Actor, CouponCode, CustomerId};
 use super::time::{Instant, Window};
 
@@ -28,5 +29,14 @@ impl Coupon {
         self.created_at <= at
             && was_on_at(self.is_active, self.deactivated.as_ref(), at)
             && self.window.contains(at)
+    }
+
+    /// Its state at `at`. One deactivated by a milly that did not record
+    /// when never applies, so it is deactivated at every moment.
+    pub fn status_at(&self, at: Instant) -> CouponStatus {
+        if !self.is_active && self.deactivated.is_none() {
+            return CouponStatus::Deactivated;
+        }
+        CouponStatus::at(self.window, self.deactivated.as_ref(), at)
     }
 }

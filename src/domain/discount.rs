@@ -2,14 +2,16 @@
 
 use super::id::{DiscountId, ProductId};
 use super::percentage::Percentage;
+use super::schedule::DiscountStatus;
 use super::text::Actor;
 use super::time::{Instant, Window};
 
 /// How long a discount runs when no end is given.
 pub const DEFAULT_DISCOUNT_DAYS: i64 = 30;
 
-/// A percentage off one product. Setting a new one deactivates the old, so
-/// at most one is active per product; it applies only inside its window.
+/// A percentage off one product, applying only inside its window. A
+/// product may hold several whose windows do not overlap (see
+/// [`schedule`](super::schedule)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discount {
     pub id: DiscountId,
@@ -24,6 +26,11 @@ pub struct Discount {
     /// without it was switched off by a milly that did not record when, and
     /// never applies.
     pub deactivated: Option<Deactivation>,
+    /// The discount that replaced this one: cut it short (it stays active,
+    /// its window now ending where the other's starts) or cancelled it
+    /// (switched off). `None` when it ran its course or was cleared, which
+    /// is how its status tells "replaced" from "ended" and "cleared".
+    pub replaced_by: Option<DiscountId>,
 }
 
 /// When a discount or coupon was switched off, and by whom.
@@ -49,5 +56,20 @@ impl Discount {
         self.created_at <= at
             && was_on_at(self.is_active, self.deactivated.as_ref(), at)
             && self.window.contains(at)
+    }
+
+    /// Its state at `at`. One switched off by a milly that did not record
+    /// when (an inactive row with no `deactivated_at`) never applies, so it
+    /// is replaced or cleared at every moment.
+    pub fn status_at(&self, at: Instant) -> DiscountStatus {
+        let replaced = self.replaced_by.is_some();
+        if !self.is_active && self.deactivated.is_none() {
+            return if replaced {
+                DiscountStatus::Replaced
+            } else {
+                DiscountStatus::Cleared
+            };
+        }
+        DiscountStatus::at(self.window, self.deactivated.as_ref(), replaced, at)
     }
 }

@@ -32,6 +32,9 @@ pub struct Replacement {
     /// Where the cut ones now end: the new window's start, or now if that
     /// is past.
     pub cut_at: Option<Instant>,
+    /// The one that would have applied where the new window takes over:
+    /// the one cut there, or one cancelled that starts exactly there.
+    pub in_force: Option<DiscountId>,
 }
 
 impl Replacement {
@@ -40,24 +43,23 @@ impl Replacement {
         self.cut.iter().chain(&self.cancelled).cloned().collect()
     }
 
-    /// The one in force where the new window takes over (the one cut), if
-    /// any: what `replaced_discount_id` reports.
+    /// The one in force where the new window takes over, if any: what
+    /// `replaced_discount_id` reports.
     pub fn in_force(&self) -> Option<&DiscountId> {
-        self.cut.first()
+        self.in_force.as_ref()
     }
 }
 
-/// Plans setting a discount over `window` at `now` among the product's
-/// `existing` discounts. A window already over is refused: it would change
+/// Refuses a discount window already over at `now`: it would change
 /// nothing but the record of the past. `until_field` names the flag for
-/// that message and `until_typed` is what was typed there.
-pub fn plan_replacement(
-    existing: &[Scheduled<'_>],
+/// that message and `until_typed` is what was typed there. Checked before
+/// anything is read, and again by [`plan_replacement`].
+pub fn check_not_over(
     window: Window,
     now: Instant,
     until_field: &'static str,
     until_typed: &str,
-) -> Result<Replacement, DomainError> {
+) -> Result<(), DomainError> {
     if window.until() <= now {
         return Err(DomainError::invalid(
             until_field,
@@ -65,12 +67,29 @@ pub fn plan_replacement(
             format!("a time after now ({now}): a discount window already over changes nothing"),
         ));
     }
+    Ok(())
+}
+
+/// Plans setting a discount over `window` at `now` among the product's
+/// `existing` discounts. A window already over is refused (see
+/// [`check_not_over`]).
+pub fn plan_replacement(
+    existing: &[Scheduled<'_>],
+    window: Window,
+    now: Instant,
+    until_field: &'static str,
+    until_typed: &str,
+) -> Result<Replacement, DomainError> {
+    check_not_over(window, now, until_field, until_typed)?;
     let cut_at = window.from().max(now);
     let mut plan = Replacement::default();
     for d in existing {
         // Switched off, over by now, or outside the new window: untouched.
         if !d.is_on || d.window.until() <= cut_at || d.window.from() >= window.until() {
             continue;
+        }
+        if d.window.contains(cut_at) {
+            plan.in_force = Some(d.id.clone());
         }
         if d.window.from() < cut_at {
             plan.cut.push(d.id.clone());
@@ -235,6 +254,37 @@ mod tests {
         assert_eq!(plan.cut_at, Some(at("2025-12-10T08:00:00Z")));
     }
 
+    /// One starting exactly where the new one does (set twice with the
+    /// same start, or scheduled for the same day) is cancelled, and it is
+    /// the one the new one took over from.
+    #[test]
+    fn one_starting_at_the_same_moment_is_cancelled_and_was_in_force() {
+        let (running, scheduled) = (ids(1), ids(2));
+        let now = plan(
+            &[(&running, window("2025-12-01", "2026-01-01"), true)],
+            window("2025-12-01", "2025-12-15"),
+            "2025-12-01",
+        );
+        assert_eq!(now.cancelled, vec![running.clone()]);
+        assert!(now.cut.is_empty());
+        assert_eq!(now.in_force(), Some(&running));
+        let later = plan(
+            &[(&scheduled, window("2026-02-01", "2026-03-01"), true)],
+            window("2026-02-01", "2026-02-10"),
+            "2025-12-01",
+        );
+        assert_eq!(later.cancelled, vec![scheduled.clone()]);
+        assert_eq!(later.in_force(), Some(&scheduled));
+        // Starting inside the new window, after its start: not in force there.
+        let inside = plan(
+            &[(&scheduled, window("2026-02-05", "2026-03-01"), true)],
+            window("2026-02-01", "2026-02-10"),
+            "2025-12-01",
+        );
+        assert_eq!(inside.cancelled, vec![scheduled]);
+        assert_eq!(inside.in_force(), None);
+    }
+
     #[test]
     fn windows_touching_at_an_end_do_not_overlap() {
         let before = ids(1);
@@ -300,5 +350,77 @@ mod tests {
         assert_eq!(s(None, "2026-02-01"), "expired");
         assert_eq!(s(Some(&off), "2026-01-09"), "valid");
         assert_eq!(s(Some(&off), "2026-01-10"), "deactivated");
+    }
+
+    /// `--active` keeps what applies at a moment; `status` says `running`
+    /// (`valid` for a coupon) at exactly those moments, whatever the flags.
+    #[test]
+    fn running_and_valid_are_exactly_what_applies() {
+        use crate::domain::{Coupon, Discount, Percentage, ProductId};
+        let w = window("2026-01-01", "2026-02-01");
+        let id = ids(1);
+        let off = |when: &str| Deactivation {
+            at: at(when),
+            by: None,
+        };
+        let mut cases = Vec::new();
+        for (is_active, deactivated) in [
+            (true, None),
+            (false, Some(off("2026-01-10"))),
+            (false, Some(off("2025-12-15"))),
+            (false, None),
+        ] {
+            for replaced_by in [None, Some(ids(2))] {
+                cases.push(Discount {
+                    id: id.clone(),
+                    product_id: ProductId::generate(at("2025-01-01"), 3),
+                    percentage: Percentage::parse("p", "10").unwrap(),
+                    window: w,
+                    is_active,
+                    created_at: at("2025-12-01"),
+                    actor: None,
+                    deactivated: deactivated.clone(),
+                    replaced_by,
+                });
+            }
+        }
+        for d in &cases {
+            let coupon = Coupon {
+                id: crate::domain::CouponId::generate(at("2025-01-01"), 4),
+                user_id: crate::domain::CustomerId::parse("u", "42").unwrap(),
+                code: crate::domain::CouponCode::parse("c", "CODE1").unwrap(),
+                percentage: d.percentage,
+                window: d.window,
+                is_active: d.is_active,
+                created_at: d.created_at,
+                actor: None,
+                deactivated: d.deactivated.clone(),
+            };
+            for when in [
+                "2025-12-14",
+                "2025-12-20",
+                "2026-01-01",
+                "2026-01-09T23:59:59.999999Z",
+                "2026-01-10",
+                "2026-01-31",
+                "2026-02-01",
+            ] {
+                let t = at(when);
+                assert_eq!(
+                    d.applies_at(t),
+                    d.status_at(t) == DiscountStatus::Running,
+                    "{d:?} at {when}"
+                );
+                assert_eq!(
+                    coupon.applies_at(t),
+                    coupon.status_at(t) == CouponStatus::Valid,
+                    "{coupon:?} at {when}"
+                );
+            }
+        }
+        // Switched off by a milly that did not record when: never applies.
+        let legacy = &cases[6];
+        assert_eq!(legacy.status_at(at("2026-01-05")).name(), "cleared");
+        assert_eq!(cases[7].status_at(at("2026-01-05")).name(), "replaced");
     }
 }

@@ -1,11 +1,17 @@
 //! Discounts, coupons and the prices they produce.
 
+use serde_json::{json, Value};
+
 use crate::harness::TestDb;
+use crate::lifecycle::at_time;
 use crate::on_every_backend;
 
 on_every_backend!(
     a_10_percent_discount_on_10000_lists_as_1000_off_final_9000,
-    setting_a_discount_deactivates_the_previous_one,
+    a_discount_over_the_same_window_replaces_the_previous_one,
+    next_months_promotion_leaves_this_months_running,
+    a_discount_window_already_over_is_refused,
+    the_readmes_3_march_answer_holds_after_a_later_promotion_cuts_the_discount,
     discount_applies_only_inside_its_window,
     discount_for_an_unknown_product_is_not_found,
     customer_price_applies_discount_then_best_coupon,
@@ -26,10 +32,17 @@ fn a_10_percent_discount_on_10000_lists_as_1000_off_final_9000(db: &TestDb) {
     assert_eq!(row["discount_id"], d["discount_id"]);
 }
 
-fn setting_a_discount_deactivates_the_previous_one(db: &TestDb) {
+fn a_discount_over_the_same_window_replaces_the_previous_one(db: &TestDb) {
     let id = db.product("Mug", "100", "1");
     let first = db.json(&["discount", "set", &id, "--percent", "10"]);
     let second = db.json(&["discount", "set", &id, "--percent", "25"]);
+    // The first starts where the second does: cancelled, not cut, and the
+    // one the second took over from.
+    assert_eq!(second["replaced_discount_id"], first["discount_id"]);
+    assert_eq!(
+        second["replaced_discount_ids"],
+        json!([first["discount_id"]])
+    );
     let active = db.query_strings(&format!(
         "SELECT id FROM discounts WHERE product_id = '{id}' AND is_active = 1"
     ));
@@ -38,10 +51,103 @@ fn setting_a_discount_deactivates_the_previous_one(db: &TestDb) {
         "SELECT id FROM discounts WHERE product_id = '{id}' AND is_active = 0"
     ));
     assert_eq!(inactive, [first["discount_id"].as_str().unwrap()]);
+    let listed = db.json(&["discount", "list", &id]);
+    assert_eq!(listed[0]["status"], "replaced");
+    assert_eq!(listed[0]["replaced_by"], second["discount_id"]);
+    assert_eq!(listed[1]["status"], "running");
     assert_eq!(
         db.json(&["product", "show", &id])["final_price"].to_string(),
         "75.0"
     );
+}
+
+/// The schedule the issue measured: on December 1st, December's discount
+/// and then February's. Before, the second switched the first off at once
+/// and December sold at full price; now both stay, each in its month.
+fn next_months_promotion_leaves_this_months_running(db: &TestDb) {
+    let id = db.product("Mug", "100", "1");
+    let december_1 = "2025-12-01T00:00:00Z";
+    let set = |pct: &str, from: &str, until: &str| {
+        at_time(
+            db,
+            december_1,
+            &[
+                "discount",
+                "set",
+                &id,
+                "--percent",
+                pct,
+                "--from",
+                from,
+                "--until",
+                until,
+            ],
+        )
+    };
+    let december = set("10", "2025-12-01", "2026-01-01");
+    assert_eq!(december["status"], "running");
+    let february = set("20", "2026-02-01", "2026-03-01");
+    assert_eq!(february["replaced_discount_id"], Value::Null);
+    assert_eq!(february["replaced_discount_ids"], json!([]));
+    assert_eq!(february["is_active"], true);
+    assert_eq!(february["status"], "scheduled");
+
+    for (now, price, running) in [
+        ("2025-12-15T00:00:00Z", "90.0", &december),
+        ("2026-02-15T00:00:00Z", "80.0", &february),
+    ] {
+        let shown = at_time(db, now, &["product", "show", &id]);
+        assert_eq!(shown["final_price"].to_string(), price, "{now}");
+        assert_eq!(shown["discount_id"], running["discount_id"], "{now}");
+        let active = at_time(db, now, &["discount", "list", "--active"]);
+        assert_eq!(
+            active,
+            json!([at_time(db, now, &["discount", "list"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["discount_id"] == running["discount_id"])
+                .unwrap()]),
+            "{now}"
+        );
+        assert_eq!(active[0]["status"], "running", "{now}");
+    }
+    let between = at_time(db, "2026-01-15T00:00:00Z", &["product", "show", &id]);
+    assert_eq!(between["final_price"].to_string(), "100.0");
+    let statuses: Vec<Value> = at_time(db, "2026-01-15T00:00:00Z", &["discount", "list", &id])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("ended"), json!("scheduled")]);
+}
+
+fn a_discount_window_already_over_is_refused(db: &TestDb) {
+    let id = db.product("Mug", "100", "1");
+    let refused = db.run(&[
+        "discount",
+        "set",
+        &id,
+        "--percent",
+        "50",
+        "--from",
+        "2025-02-01",
+        "--until",
+        "2025-03-01",
+    ]);
+    let refused = refused.expect(2);
+    assert!(
+        refused.stderr.contains("\"2025-03-01\""),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("already over"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(db.json(&["discount", "list"]), json!([]));
 }
 
 fn discount_applies_only_inside_its_window(db: &TestDb) {
@@ -300,4 +406,104 @@ fn half_up_rounding_to_the_cent(db: &TestDb) {
     let shown = db.json(&["product", "show", &id]);
     assert_eq!(shown["product_discount_amount"].to_string(), "2.5");
     assert_eq!(shown["final_price"].to_string(), "17.49");
+}
+
+/// The README's worked example: what customer 42 paid on 3 March, asked
+/// after the price changed and a promotion set on 20 March cut the
+/// discount that applied then.
+fn the_readmes_3_march_answer_holds_after_a_later_promotion_cuts_the_discount(db: &TestDb) {
+    let feb_1 = "2025-02-01T08:00:00Z";
+    let id = at_time(
+        db,
+        feb_1,
+        &[
+            "product",
+            "create",
+            "--name",
+            "Green tea",
+            "--price",
+            "20000",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ten = at_time(
+        db,
+        feb_1,
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "10",
+            "--until",
+            "2025-06-01",
+        ],
+    );
+    at_time(
+        db,
+        feb_1,
+        &[
+            "coupon",
+            "create",
+            "--user",
+            "42",
+            "--percent",
+            "10",
+            "--valid-to",
+            "2026-01-01",
+            "--code",
+            "WELCOME10",
+        ],
+    );
+    at_time(
+        db,
+        "2025-03-10T00:00:00Z",
+        &["product", "update", &id, "--price", "22000"],
+    );
+    let april = at_time(
+        db,
+        "2025-03-20T00:00:00Z",
+        &[
+            "discount",
+            "set",
+            &id,
+            "--percent",
+            "25",
+            "--from",
+            "2025-04-01",
+            "--until",
+            "2025-05-01",
+        ],
+    );
+    assert_eq!(april["replaced_discount_id"], ten["discount_id"]);
+
+    let shown = db.json(&[
+        "product",
+        "show",
+        &id,
+        "--user",
+        "42",
+        "--at",
+        "2025-03-03",
+        "--explain",
+    ]);
+    assert_eq!(shown["discount_id"], ten["discount_id"]);
+    assert_eq!(shown["coupon_code"], "WELCOME10");
+    assert_eq!(shown["final_price"].to_string(), "16200.0");
+    let step = &shown["explain"][1];
+    assert_eq!(step["valid_from"], "2025-02-01T08:00:00.000000Z");
+    assert_eq!(
+        step["valid_to"], "2025-04-01T00:00:00.000000Z",
+        "cut on 20 March"
+    );
+    let listed = db.json(&["discount", "list", &id]);
+    assert_eq!(listed[0]["status"], "replaced");
+    assert_eq!(listed[0]["replaced_by"], april["discount_id"]);
+    assert_eq!(listed[0]["deactivated_at"], Value::Null);
+    // Between the cut and the next window's end: the April discount, on the
+    // new price.
+    let april_15 = db.json(&["product", "show", &id, "--at", "2025-04-15"]);
+    assert_eq!(april_15["final_price"].to_string(), "16500.0");
 }

@@ -212,9 +212,22 @@ fn every_write_command_prints_and_exits_as_for_real_and_writes_nothing(db: &Test
                 "--percent",
                 "12.5",
                 "--from",
-                "2025-01-01",
+                "2025-05-15",
             ],
             0,
+        ),
+        // A window already over: refused as for real.
+        (
+            vec![
+                "discount",
+                "set",
+                &a,
+                "--percent",
+                "12.5",
+                "--from",
+                "2025-01-01",
+            ],
+            2,
         ),
         (vec!["discount", "set", ghost, "--percent", "20"], 3),
         (vec!["discount", "clear", &a], 0),

@@ -117,6 +117,8 @@ fn every_error_names_its_line_counting_the_csv_header_as_line_one(db: &TestDb) {
         (PRODUCTS, "{\"name\":\"Tea\",\"price\":1}\n[\"Mug\",1]\n", "line 2: expected one JSON object, found \"[\\\"Mug\\\",1]\""),
         (PRODUCTS, "{\"name\":\"Tea\",\"price\":1,\"stock_changes\":[1,{}]}\n", "line 1: field stock_changes: invalid type: map"),
         (PRODUCTS, "\n\n{\"name\":\"Tea\",\"price\":1,\"discount_percent\":5,\"discount_from\":\"2025-01-01T00:00:00.1234567Z\"}\n", "line 3: invalid discount_from \"2025-01-01T00:00:00.1234567Z\": expected at most 6 decimals"),
+        // A discount window already over, as `discount set` refuses it.
+        (PRODUCTS, "name,price,discount_percent,discount_from,discount_until\nTea,1,5,2025-01-01,2025-02-01\n", "line 2: invalid discount_until \"2025-02-01\": expected a time after now"),
         (COUPONS, "{\"user\":\"u1\",\"percent\":5,\"valid_to\":\"2030-12-31T23:59:60Z\"}\n", "line 1: invalid valid_to \"2030-12-31T23:59:60Z\": expected a time without a leap second"),
         // Leading blank lines before a CSV header count too.
         (PRODUCTS, "\n\nname,price\nTea,x\n", "line 4: invalid price \"x\""),

@@ -53,7 +53,7 @@ fn product_recorded_at(db: &TestDb, now: &str, name: &str, price: &str, stock: &
 }
 
 /// Runs with `-o json` at a given "now".
-fn at_time(db: &TestDb, now: &str, args: &[&str]) -> Value {
+pub(crate) fn at_time(db: &TestDb, now: &str, args: &[&str]) -> Value {
     let output = db
         .command()
         .env("MILLY_NOW", now)
@@ -348,6 +348,10 @@ fn a_replaced_discount_still_prices_the_days_it_ran(db: &TestDb) {
         "2025-08-01",
     ]);
     assert_eq!(second["replaced_discount_id"], first["discount_id"]);
+    assert_eq!(
+        second["replaced_discount_ids"],
+        json!([first["discount_id"]])
+    );
 
     let final_at =
         |at: &str| db.json(&["product", "show", &id, "--at", at])["final_price"].to_string();
@@ -355,10 +359,15 @@ fn a_replaced_discount_still_prices_the_days_it_ran(db: &TestDb) {
     assert_eq!(final_at("2025-06-01T11:59:59Z"), "90.0");
     assert_eq!(
         final_at("2025-06-15"),
-        "100.0",
-        "replaced, and the next not started"
+        "90.0",
+        "cut where the next starts, so it runs until then"
     );
     assert_eq!(final_at("2025-07-15"), "75.0");
+    assert_eq!(
+        final_at("2025-08-15"),
+        "100.0",
+        "a cut discount does not resume"
+    );
     let listed = &db.json(&["product", "list", "--at", "2025-05-15"])[0];
     assert_eq!(listed["discount_id"], first["discount_id"]);
     assert_eq!(listed["final_price"].to_string(), "90.0");
@@ -370,13 +379,17 @@ fn discount_clear_reports_what_it_switched_off(db: &TestDb) {
     let cleared = db.json(&["discount", "clear", &id]);
     assert_eq!(
         cleared,
-        json!({"product_id": id, "deactivated_discount_id": set["discount_id"]})
+        json!({
+            "product_id": id,
+            "deactivated_discount_id": set["discount_id"],
+            "deactivated_discount_ids": [set["discount_id"]],
+        })
     );
     // Nothing active: still exit 0, null.
     let again = db.json(&["discount", "clear", &id]);
     assert_eq!(
         again,
-        json!({"product_id": id, "deactivated_discount_id": null})
+        json!({"product_id": id, "deactivated_discount_id": null, "deactivated_discount_ids": []})
     );
     assert_eq!(
         db.json(&["product", "show", &id])["final_price"].to_string(),
@@ -420,15 +433,47 @@ fn discount_list_pages_and_filters(db: &TestDb) {
     };
     assert_eq!(ids(&[]), [d1.clone(), d2.clone(), d3.clone()]);
     assert_eq!(ids(&[&a]), [d1.clone(), d3.clone()]);
-    assert_eq!(ids(&["--active"]), [d2]);
-    assert_eq!(ids(&["--page-size", "2", "--page", "2"]), [d3]);
+    // d3 starts after d1 ends: both stay, d1 running, d3 scheduled.
+    assert_eq!(ids(&["--active"]), [d1.clone(), d2]);
+    assert_eq!(
+        ids(&["--page-size", "2", "--page", "2"]),
+        std::slice::from_ref(&d3)
+    );
     assert!(ids(&["--page", "9"]).is_empty());
     db.run(&["discount", "list", "PROD01JWNNSVG0AAAAAAAAAAAAAAAA"])
         .expect(3);
     db.run(&["discount", "list", "--page-size", "0"]).expect(2);
-    let first = &db.json(&["discount", "list"])[0];
-    assert_eq!(first["actor"], "unknown", "no USER in the test environment");
-    assert_eq!(first["deactivated_at"], "2025-06-01T12:00:00.000000Z");
+    let listed = db.json(&["discount", "list", &a]);
+    assert_eq!(
+        listed[0]["actor"], "unknown",
+        "no USER in the test environment"
+    );
+    assert_eq!(listed[0]["deactivated_at"], Value::Null);
+    assert_eq!(listed[0]["status"], "running");
+    assert_eq!(listed[1]["status"], "scheduled");
+    assert_eq!(listed[1]["is_active"], true);
+    // One overlapping both cuts d1 and cancels d3.
+    let d4 = db.json(&[
+        "discount",
+        "set",
+        &a,
+        "--percent",
+        "40",
+        "--from",
+        "2025-06-15",
+        "--until",
+        "2025-12-01",
+    ]);
+    assert_eq!(d4["replaced_discount_id"], d1);
+    assert_eq!(d4["replaced_discount_ids"], json!([d1, d3]));
+    assert_eq!(d4["status"], "scheduled");
+    let listed = db.json(&["discount", "list", &a]);
+    assert_eq!(listed[0]["valid_to"], "2025-06-15T00:00:00.000000Z");
+    assert_eq!(listed[0]["is_active"], true);
+    assert_eq!(listed[0]["replaced_by"], d4["discount_id"]);
+    assert_eq!(listed[1]["is_active"], false);
+    assert_eq!(listed[1]["status"], "replaced");
+    assert_eq!(listed[1]["deactivated_at"], "2025-06-01T12:00:00.000000Z");
 }
 
 fn coupon_list_and_show(db: &TestDb) {
@@ -485,13 +530,39 @@ fn coupon_list_and_show(db: &TestDb) {
         ["GONE"]
     );
     assert!(codes(&["--user", "nobody"]).is_empty());
+    // `status` is judged at now, or at --at with or without --active.
+    let statuses = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["coupon", "list", "--user", "42"];
+        all.extend_from_slice(args);
+        db.json(&all)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(statuses(&[]), ["valid", "scheduled", "deactivated"]);
+    assert_eq!(
+        statuses(&["--at", "2025-09-15"]),
+        ["valid", "valid", "deactivated"]
+    );
+    assert_eq!(
+        statuses(&["--at", "2025-05-01"]),
+        ["valid", "scheduled", "valid"]
+    );
+    assert_eq!(
+        statuses(&["--at", "2026-01-01"]),
+        ["expired", "expired", "deactivated"]
+    );
 
     let shown = db.json(&["coupon", "show", "first"]);
     assert_eq!(shown["code"], "FIRST");
     assert_eq!(shown["user_id"], "42");
     assert_eq!(shown["is_active"], true);
+    assert_eq!(shown["status"], "valid");
     let gone = db.json(&["coupon", "show", "Gone"]);
     assert_eq!(gone["is_active"], false);
+    assert_eq!(gone["status"], "deactivated");
     assert_eq!(gone["deactivated_at"], "2025-06-01T12:00:00.000000Z");
     db.run(&["coupon", "show", "NOPE"]).expect(3);
     db.run(&["coupon", "show", "a b"]).expect(2);

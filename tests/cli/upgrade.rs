@@ -162,6 +162,8 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
             "idempotency_keys",
             "product_name_trigrams",
             "product_name_trigrams_backfill",
+            "discount_schedules",
+            "discount_replacements",
         ]
     );
     assert_eq!(snapshot(db), before, "every row and value kept");
@@ -178,6 +180,33 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
         ),
         1
     );
+    // The replaced discount names its replacement; the others were never
+    // replaced. Each has the status its row says, and the coupon
+    // deactivated at an unknown time is deactivated.
+    assert_eq!(
+        db.query_i64(
+            "SELECT COUNT(*) FROM discounts d JOIN discounts n ON n.seq = 2 \
+             WHERE d.seq = 1 AND d.replaced_by = n.id"
+        ),
+        1
+    );
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM discounts WHERE replaced_by IS NULL"),
+        3
+    );
+    let statuses = |what: &str| -> Vec<String> {
+        db.json(&[what, "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        statuses("discount"),
+        ["replaced", "running", "running", "running"]
+    );
+    assert_eq!(statuses("coupon"), ["valid", "valid", "deactivated"]);
     // Nobody is named for rows written before actors were recorded.
     assert_eq!(
         db.query_i64(

@@ -42,7 +42,7 @@ const NEEDS_SQL: &[&str] = &[
     "a_newer_schema_is_refused",
     "the_database_itself_refuses_deleting_products",
     "the_database_itself_limits_text",
-    "the_database_itself_allows_one_active_discount",
+    "the_database_itself_allows_active_discounts_one_per_schedule_version",
     "a_result_too_large_for_the_server_is_refused_before_writing",
     "an_older_schema_is_upgraded_by_migrate_and_by_prepare_only_on_a_file",
     "every_row_written_records_its_actor",

@@ -37,12 +37,15 @@ pub const ALL: &[(&str, Story)] = stories![
     appends_extend_the_ledger_in_version_order,
     unknown_products_are_not_found,
     coupon_codes_are_unique_in_any_case,
-    at_most_one_discount_is_active,
+    at_most_one_discount_applies_at_any_instant,
     lists_in_creation_order_and_pages_past_the_end,
     pages_continue_after_a_position,
     name_filters_are_literal_case_folded_substrings,
     name_searches_find_what_a_full_scan_finds,
     discount_windows_are_half_open,
+    scheduled_discounts_coexist_and_an_overlap_cuts_and_cancels,
+    concurrent_discount_sets_never_leave_overlapping_windows,
+    clearing_switches_off_the_running_and_the_scheduled,
     coupon_windows_are_half_open,
     the_best_coupon_applies,
     deactivated_coupons_stop_applying,
@@ -54,7 +57,7 @@ pub const ALL: &[(&str, Story)] = stories![
     a_unique_violation_on_append_is_retried,
     the_database_itself_refuses_deleting_products,
     the_database_itself_limits_text,
-    the_database_itself_allows_one_active_discount,
+    the_database_itself_allows_active_discounts_one_per_schedule_version,
     a_unit_of_work_commits_its_writes_together_or_none,
     a_key_is_recorded_once_and_a_second_record_conflicts,
     a_key_recorded_by_a_concurrent_unit_is_a_conflict_and_rolls_back,
@@ -153,6 +156,7 @@ pub fn discount(product: &ProductId, pct: &str, window: Window) -> Discount {
         created_at: recorded(),
         actor: Some(Actor::parse("actor", "contract").unwrap()),
         deactivated: None,
+        replaced_by: None,
     }
 }
 
@@ -344,24 +348,31 @@ fn coupon_codes_are_unique_in_any_case(db: &TestDb) {
     assert_eq!(store.status().unwrap().coupons, 1);
 }
 
-fn at_most_one_discount_is_active(db: &TestDb) {
+fn at_most_one_discount_applies_at_any_instant(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Discounted", 10_000, 1);
     let first = discount(&product.id, "10", all_window());
-    let second = discount(
-        &product.id,
-        "25",
-        window("2025-05-01T00:00:00Z", "2025-07-01T00:00:00Z"),
-    );
+    // Set at t0, with a start before it.
+    let second = Discount {
+        created_at: t0(),
+        ..discount(
+            &product.id,
+            "25",
+            window("2025-05-01T00:00:00Z", "2025-07-01T00:00:00Z"),
+        )
+    };
     store.replace_discount(&first).unwrap();
-    store.replace_discount(&second).unwrap();
+    // The second starts before now: the first is cut at now.
+    let replaced = store.replace_discount(&second).unwrap();
+    assert_eq!(replaced.cut, std::slice::from_ref(&first.id));
+    assert_eq!(replaced.cut_at, Some(t0()));
 
     let details = store
         .product_details(&product.id, None, t0())
         .unwrap()
         .unwrap();
     assert_eq!(details.discount, Some(second.clone()));
-    // Outside the new discount's window the replaced one no longer applies.
+    // After the new discount's window the cut one no longer applies.
     let later = at("2025-08-01T00:00:00Z");
     assert_eq!(
         store
@@ -1135,27 +1146,49 @@ fn the_database_itself_limits_text(db: &TestDb) {
     assert_eq!(db.raw_i64("SELECT COUNT(*) FROM coupons"), 1);
 }
 
-fn the_database_itself_allows_one_active_discount(db: &TestDb) {
+fn the_database_itself_allows_active_discounts_one_per_schedule_version(db: &TestDb) {
     let store = db.store();
     let product = create(store.as_ref(), "Discounted", 100, 1);
-    let discount = |active: i64| {
+    // Times as each engine stores them, so the store can read the rows.
+    let time = |day: &str| match db.engine() {
+        Engine::Sqlite | Engine::Memory => format!("{day}T00:00:00.000000Z"),
+        Engine::Mysql => format!("{day} 00:00:00"),
+    };
+    let row = |active: i64, version: &str| {
         format!(
-            "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at)
-             VALUES ('{}', '{}', 1000, '2025-01-01 00:00:00', '2026-01-01 00:00:00', {active}, '2025-06-01 12:00:00')",
+            "INSERT INTO discounts (id, product_id, percentage_bp, valid_from, valid_to, is_active, created_at, schedule_version)
+             VALUES ('{}', '{}', 1000, '{}', '{}', {active}, '{}', {version})",
             DiscountId::generate(t0(), rand::random()),
-            product.id
+            product.id,
+            time("2025-01-01"),
+            time("2025-02-01"),
+            time("2025-01-01"),
         )
     };
-    db.raw_exec(&discount(1)).unwrap();
-    db.raw_exec(&discount(0)).unwrap();
+    // Several active discounts of one product: the old one-active rule is
+    // gone (rows from before version 16 have no schedule version).
+    db.raw_exec(&row(1, "NULL")).unwrap();
+    db.raw_exec(&row(1, "NULL")).unwrap();
+    db.raw_exec(&row(1, "1")).unwrap();
+    db.raw_exec(&row(0, "2")).unwrap();
     assert!(
-        db.raw_exec(&discount(1)).is_err(),
-        "a second active discount"
+        db.raw_exec(&row(1, "1")).is_err(),
+        "a schedule version taken twice"
     );
     assert_eq!(
         db.raw_i64("SELECT COUNT(*) FROM discounts WHERE is_active = 1"),
-        1
+        3
     );
+    // The store numbers on from the newest.
+    let set = store
+        .replace_discount(&discount(
+            &product.id,
+            "5",
+            window("2026-02-01", "2026-03-01"),
+        ))
+        .unwrap();
+    assert_eq!(set, Replacement::default());
+    assert_eq!(db.raw_i64("SELECT MAX(schedule_version) FROM discounts"), 3);
 }
 
 // ------------------------------------------- units of work and idempotency
@@ -1385,11 +1418,8 @@ fn an_older_schema_is_upgraded_by_migrate_and_by_prepare_only_on_a_file(db: &Tes
     let store = db.store();
     let product = create(store.as_ref(), "Before", 100, 3);
     let latest = migrations_latest();
-    // The latest version fills MySQL's name index: undo what it did.
-    match db.sql() {
-        Sql::Mysql => db.raw_exec("DELETE FROM product_name_trigrams").unwrap(),
-        Sql::Sqlite => {}
-    }
+    // The latest version names old discounts' replacements: applying it
+    // again changes nothing, so it needs no undoing.
     db.raw_exec(&format!(
         "DELETE FROM milly_migrations WHERE version = {latest}"
     ))
@@ -1610,11 +1640,11 @@ fn archived_products_are_hidden_and_read_only(db: &TestDb) {
     assert_eq!(store.append_stock_event(&next_event(&latest, 1)), refused());
     assert_eq!(
         store.replace_discount(&discount(&b.id, "10", all_window())),
-        refused().map(|()| None)
+        refused().map(|()| Replacement::default())
     );
     assert_eq!(
         store.clear_discount(&b.id, t0(), None),
-        refused().map(|()| None)
+        refused().map(|()| Vec::new())
     );
     let (after, change) = shown
         .product
@@ -1768,8 +1798,12 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
     let product = create(store.as_ref(), "Discounted", 10_000, 1);
     let wide = window("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
     let first = discount(&product.id, "10", wide);
-    assert_eq!(store.replace_discount(&first).unwrap(), None);
-    // Replaced on July 1st by a discount that starts only in August.
+    assert_eq!(
+        store.replace_discount(&first).unwrap(),
+        Replacement::default()
+    );
+    // Set on July 1st with a window from August: the first is cut to end
+    // where the second starts, and runs until then.
     let second = Discount {
         id: DiscountId::generate(at("2025-07-01"), rand::random()),
         created_at: at("2025-07-01"),
@@ -1780,22 +1814,21 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
             window("2025-08-01T00:00:00Z", "2025-12-01T00:00:00Z"),
         )
     };
-    assert_eq!(
-        store.replace_discount(&second).unwrap(),
-        Some(first.id.clone())
-    );
+    let replaced = store.replace_discount(&second).unwrap();
+    assert_eq!(replaced.in_force(), Some(&first.id));
+    assert_eq!(replaced.cut_at, Some(at("2025-08-01")));
     assert_eq!(
         store
             .clear_discount(&product.id, at("2025-09-01"), Some(&actor("ops")))
             .unwrap(),
-        Some(second.id.clone())
+        std::slice::from_ref(&second.id)
     );
-    // Clearing when nothing is active is not an error.
+    // Clearing when nothing is on is not an error.
     assert_eq!(
         store
             .clear_discount(&product.id, at("2025-09-02"), None)
             .unwrap(),
-        None
+        []
     );
     let (ghost, _) = product_at("Ghost", 100, 1, t0());
     assert_eq!(
@@ -1805,9 +1838,9 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
 
     for (when, expected) in [
         ("2025-06-15", Some(&first.id)),
-        ("2025-06-30T23:59:59.999999Z", Some(&first.id)),
-        ("2025-07-01", None),
-        ("2025-07-15", None),
+        ("2025-07-15", Some(&first.id)),
+        ("2025-07-31T23:59:59.999999Z", Some(&first.id)),
+        ("2025-08-01", Some(&second.id)),
         ("2025-08-15", Some(&second.id)),
         ("2025-09-01", None),
         ("2025-10-01", None),
@@ -1831,10 +1864,13 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
         created_at: at("2025-10-01"),
         ..discount(&product.id, "50", wide)
     };
-    assert_eq!(store.replace_discount(&backdated).unwrap(), None);
+    assert_eq!(
+        store.replace_discount(&backdated).unwrap(),
+        Replacement::default()
+    );
     for (when, expected) in [
         ("2025-06-15", Some(&first.id)),
-        ("2025-07-15", None),
+        ("2025-07-15", Some(&first.id)),
         ("2025-08-15", Some(&second.id)),
         ("2025-09-30T23:59:59.999999Z", None),
         ("2025-10-01", Some(&backdated.id)),
@@ -1863,11 +1899,8 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
         kept,
         vec![
             Discount {
-                is_active: false,
-                deactivated: Some(Deactivation {
-                    at: at("2025-07-01"),
-                    by: Some(actor("lead")),
-                }),
+                window: window("2025-01-01T00:00:00Z", "2025-08-01T00:00:00Z"),
+                replaced_by: Some(second.id.clone()),
                 ..first
             },
             Discount {
@@ -1880,6 +1913,240 @@ fn replaced_and_cleared_discounts_apply_before_they_stopped(db: &TestDb) {
             },
         ]
     );
+}
+
+/// The December/February schedule: next season's discount leaves this
+/// month's running; one overlapping both cuts the first and cancels the
+/// second; one outside every window is left alone.
+fn scheduled_discounts_coexist_and_an_overlap_cuts_and_cancels(db: &TestDb) {
+    let store = db.store();
+    let product = create(store.as_ref(), "Seasonal", 10_000, 1);
+    let set_on = |when: &str, pct: &str, w: Window, by: &str| Discount {
+        id: DiscountId::generate(at(when), rand::random()),
+        created_at: at(when),
+        actor: Some(actor(by)),
+        ..discount(&product.id, pct, w)
+    };
+    let december = set_on(
+        "2025-12-01",
+        "10",
+        window("2025-12-01", "2026-01-01"),
+        "ops",
+    );
+    let february = set_on(
+        "2025-12-01",
+        "20",
+        window("2026-02-01", "2026-03-01"),
+        "ops",
+    );
+    let april = set_on(
+        "2025-12-01",
+        "30",
+        window("2026-04-01", "2026-05-01"),
+        "ops",
+    );
+    for d in [&december, &february, &april] {
+        assert_eq!(store.replace_discount(d).unwrap(), Replacement::default());
+    }
+    let applying = |when: &str| {
+        let shown = store
+            .product_details(&product.id, None, at(when))
+            .unwrap()
+            .unwrap();
+        let listed = store
+            .list_products(&page(None, PageStart::Offset(0), 1), at(when))
+            .unwrap();
+        assert_eq!(listed[0].discount, shown.discount, "{when}");
+        shown.discount.map(|d| d.id)
+    };
+    let running = |when: &str| {
+        store
+            .list_discounts(&DiscountQuery {
+                product_id: Some(product.id.clone()),
+                active_at: Some(at(when)),
+                offset: 0,
+                limit: 10,
+            })
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(applying("2025-12-15"), Some(december.id.clone()));
+    assert_eq!(running("2025-12-15"), std::slice::from_ref(&december.id));
+    assert_eq!(applying("2026-01-15"), None);
+    assert_eq!(applying("2026-02-15"), Some(february.id.clone()));
+    assert_eq!(running("2026-02-15"), std::slice::from_ref(&february.id));
+
+    // On December 10th, a window from the 20th to mid-February.
+    let winter = set_on(
+        "2025-12-10",
+        "15",
+        window("2025-12-20", "2026-02-15"),
+        "lead",
+    );
+    let replaced = store.replace_discount(&winter).unwrap();
+    assert_eq!(replaced.cut, std::slice::from_ref(&december.id));
+    assert_eq!(replaced.cancelled, std::slice::from_ref(&february.id));
+    assert_eq!(replaced.cut_at, Some(at("2025-12-20")));
+    assert_eq!(replaced.in_force(), Some(&december.id));
+    for (when, expected) in [
+        ("2025-12-15", Some(&december.id)),
+        ("2025-12-20", Some(&winter.id)),
+        ("2026-02-01", Some(&winter.id)),
+        ("2026-02-15", None),
+        ("2026-04-15", Some(&april.id)),
+    ] {
+        assert_eq!(applying(when).as_ref(), expected, "{when}");
+    }
+    let listed = store
+        .list_discounts(&DiscountQuery {
+            product_id: Some(product.id.clone()),
+            active_at: None,
+            offset: 0,
+            limit: 10,
+        })
+        .unwrap();
+    let status = |d: &Discount, when: &str| d.status_at(at(when)).name();
+    assert_eq!(
+        listed[0],
+        Discount {
+            window: window("2025-12-01", "2025-12-20"),
+            replaced_by: Some(winter.id.clone()),
+            ..december.clone()
+        },
+        "cut short, still active"
+    );
+    assert_eq!(status(&listed[0], "2025-12-15"), "running");
+    assert_eq!(status(&listed[0], "2025-12-20"), "replaced");
+    assert_eq!(
+        listed[1],
+        Discount {
+            is_active: false,
+            deactivated: Some(Deactivation {
+                at: at("2025-12-10"),
+                by: Some(actor("lead")),
+            }),
+            replaced_by: Some(winter.id.clone()),
+            ..february.clone()
+        },
+        "cancelled"
+    );
+    assert_eq!(status(&listed[1], "2025-12-09"), "scheduled");
+    assert_eq!(status(&listed[1], "2025-12-10"), "replaced");
+    assert_eq!(listed[2], april, "outside the window: untouched");
+    assert_eq!(status(&listed[2], "2025-12-10"), "scheduled");
+    assert_eq!(listed[3], winter);
+}
+
+/// Effective windows of a product's discounts: when each was on and
+/// inside its window (an active one's whole window, a switched-off one's
+/// up to when it was switched off), the empty ones left out.
+fn effective_windows(store: &dyn CatalogStore, product: &ProductId) -> Vec<(Instant, Instant)> {
+    store
+        .list_discounts(&DiscountQuery {
+            product_id: Some(product.clone()),
+            active_at: None,
+            offset: 0,
+            limit: 1_000,
+        })
+        .unwrap()
+        .into_iter()
+        .filter_map(|d| {
+            let end = match (&d.deactivated, d.is_active) {
+                (_, true) => d.window.until(),
+                (Some(off), false) => off.at.min(d.window.until()),
+                (None, false) => return None,
+            };
+            let start = d.window.from().max(d.created_at);
+            (start < end).then_some((start, end))
+        })
+        .collect()
+}
+
+fn concurrent_discount_sets_never_leave_overlapping_windows(db: &TestDb) {
+    let setup = db.store();
+    let product = create(setup.as_ref(), "Contested", 10_000, 1);
+    let writers = 4;
+    let rounds = 5;
+    let start = std::sync::Barrier::new(writers);
+    std::thread::scope(|scope| {
+        for w in 0..writers {
+            let (url, product, start) = (&db.url, &product.id, &start);
+            scope.spawn(move || {
+                let store = crate::backends::open_url(url, Duration::from_secs(20));
+                start.wait();
+                for r in 0..rounds {
+                    // Every window overlaps every other.
+                    let day = 1 + (w * rounds + r) % 20;
+                    let d = discount(
+                        product,
+                        "10",
+                        window(
+                            &format!("2025-07-{day:02}T00:00:00Z"),
+                            &format!("2025-08-{day:02}T00:00:00Z"),
+                        ),
+                    );
+                    let mut attempts = 0;
+                    loop {
+                        attempts += 1;
+                        match store.replace_discount(&d) {
+                            Err(StoreError::Conflict(_)) if attempts < 100 => {
+                                std::thread::sleep(Duration::from_millis(5 + attempts));
+                            }
+                            other => {
+                                other.unwrap();
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut spans = effective_windows(setup.as_ref(), &product.id);
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "overlapping windows: {pair:?}");
+    }
+    assert_eq!(
+        setup.status().unwrap().discounts,
+        (writers * rounds) as i64,
+        "every set was written"
+    );
+}
+
+fn clearing_switches_off_the_running_and_the_scheduled(db: &TestDb) {
+    let store = db.store();
+    let product = create(store.as_ref(), "Cleared", 10_000, 1);
+    let ended = Discount {
+        created_at: at("2025-05-01"),
+        ..discount(&product.id, "5", window("2025-05-01", "2025-06-01"))
+    };
+    let running = discount(&product.id, "10", window("2025-06-01", "2025-07-01"));
+    let scheduled = discount(&product.id, "20", window("2025-08-01", "2025-09-01"));
+    for d in [&ended, &running, &scheduled] {
+        store.replace_discount(d).unwrap();
+    }
+    assert_eq!(
+        store
+            .clear_discount(&product.id, t0(), Some(&actor("ops")))
+            .unwrap(),
+        [running.id.clone(), scheduled.id.clone()],
+        "the running one first; the ended one is left as it was"
+    );
+    let listed = store
+        .list_discounts(&DiscountQuery {
+            product_id: Some(product.id.clone()),
+            active_at: None,
+            offset: 0,
+            limit: 10,
+        })
+        .unwrap();
+    let states: Vec<_> = listed.iter().map(|d| d.status_at(t0()).name()).collect();
+    assert_eq!(states, ["ended", "cleared", "cleared"]);
+    assert!(listed[0].is_active && !listed[1].is_active && !listed[2].is_active);
+    assert!(listed.iter().all(|d| d.replaced_by.is_none()));
 }
 
 fn discounts_are_listed_in_creation_order(db: &TestDb) {
@@ -1919,9 +2186,9 @@ fn discounts_are_listed_in_creation_order(db: &TestDb) {
         ids(Some(&a.id), None, 0, 10),
         [d1.id.clone(), d3.id.clone()]
     );
-    // d1 was replaced at t0 by d3, whose window has not started: only d2
-    // applies now; in September, d3 too.
-    assert_eq!(ids(None, Some(t0()), 0, 10), std::slice::from_ref(&d2.id));
+    // d3 cut d1 at its start in September: d1 and d2 run now; in
+    // September d2 and d3.
+    assert_eq!(ids(None, Some(t0()), 0, 10), [d1.id.clone(), d2.id.clone()]);
     assert_eq!(
         ids(None, Some(at("2025-09-15")), 0, 10),
         [d2.id.clone(), d3.id.clone()]
@@ -2072,12 +2339,15 @@ fn lifecycle_writes(store: &dyn CatalogStore, name: &str, code: &str) -> Product
     });
     assert_eq!(batched, Ok(true));
     let first = discount(&mug.id, "10", all_window());
-    assert_eq!(store.replace_discount(&first), Ok(None));
+    assert_eq!(store.replace_discount(&first), Ok(Replacement::default()));
     let second = discount(&mug.id, "20", all_window());
-    assert_eq!(store.replace_discount(&second), Ok(Some(first.id.clone())));
+    assert_eq!(
+        store.replace_discount(&second).map(|r| r.replaced()),
+        Ok(vec![first.id.clone()])
+    );
     assert_eq!(
         store.clear_discount(&mug.id, at("2025-06-03"), Some(&actor("ops"))),
-        Ok(Some(second.id.clone()))
+        Ok(vec![second.id.clone()])
     );
     store
         .create_coupon(&coupon("u1", code, "10", all_window()))

@@ -287,7 +287,7 @@ fn the_history_starts_with_the_creation() {
 }
 
 #[test]
-fn clearing_switches_off_the_active_discount_once() {
+fn clearing_switches_off_the_running_discount_once() {
     let world = World::new();
     let product = world.product("Mug", "5.00", "1");
     let set = world
@@ -302,9 +302,9 @@ fn clearing_switches_off_the_active_discount_once() {
     world.clock.set("2025-06-02T00:00:00Z");
     assert_eq!(
         world.catalog().clear_discount(&product.id).unwrap(),
-        Some(set.discount.id.clone())
+        std::slice::from_ref(&set.discount.id)
     );
-    assert_eq!(world.catalog().clear_discount(&product.id).unwrap(), None);
+    assert_eq!(world.catalog().clear_discount(&product.id).unwrap(), []);
     let listed = world
         .catalog()
         .list_discounts(ListDiscounts {
@@ -314,8 +314,10 @@ fn clearing_switches_off_the_active_discount_once() {
             page_size: 10,
         })
         .unwrap();
+    assert_eq!(listed.at, at("2025-06-02"));
+    assert_eq!(listed.items[0].status_at(listed.at).name(), "cleared");
     assert_eq!(
-        listed[0].deactivated,
+        listed.items[0].deactivated,
         Some(Deactivation {
             at: at("2025-06-02"),
             by: Some(actor("tester"))
@@ -367,6 +369,7 @@ fn discounts_are_listed_by_product_activity_and_page() {
                 page_size,
             })
             .unwrap()
+            .items
             .into_iter()
             .map(|d| d.id)
             .collect::<Vec<_>>()

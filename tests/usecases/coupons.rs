@@ -154,6 +154,7 @@ fn coupons_are_shown_by_code_and_listed_by_customer_and_activity() {
                 page_size,
             })
             .unwrap()
+            .items
             .into_iter()
             .map(|c| c.code.as_str().to_owned())
             .collect::<Vec<_>>()
@@ -178,5 +179,6 @@ fn coupons_are_shown_by_code_and_listed_by_customer_and_activity() {
             page_size: 10,
         })
         .unwrap();
-    assert!(after.is_empty());
+    assert!(after.items.is_empty());
+    assert_eq!(after.at, at("2026-01-01"));
 }

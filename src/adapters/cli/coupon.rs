@@ -28,11 +28,11 @@ pub struct ListArgs {
     /// Only this customer's coupons
     #[arg(long, value_parser = domain(CustomerId::parse))]
     user: Option<CustomerId>,
-    /// Only coupons switched on and valid now (or at --at)
+    /// Only coupons valid now, or at --at (status valid)
     #[arg(long)]
     active: bool,
-    /// The moment --active is judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]
-    #[arg(long, requires = "active", allow_hyphen_values = true, value_parser = moment())]
+    /// The moment status and --active are judged at (RFC 3339, a date, today, -7d, +30d …) [default: now]
+    #[arg(long, allow_hyphen_values = true, value_parser = moment())]
     at: Option<Moment>,
     /// Coupons per page
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -106,7 +106,7 @@ pub fn run(command: CouponCommand, catalog: &Catalog<'_>) -> Result<Output, AppE
         CouponCommand::Deactivate(args) => catalog.deactivate_coupon(&args.code)?,
         CouponCommand::Show(args) => catalog.show_coupon(&args.code)?,
         CouponCommand::List(args) => {
-            let coupons = catalog.list_coupons(ListCoupons {
+            let listed = catalog.list_coupons(ListCoupons {
                 user_id: args.user,
                 active: args.active,
                 at: args.at,
@@ -116,9 +116,12 @@ pub fn run(command: CouponCommand, catalog: &Catalog<'_>) -> Result<Output, AppE
             return Ok(Output::Listing {
                 columns: COUPON_LIST.to_vec(),
                 scan: COUPON_SCAN.to_vec(),
-                rows: views::records(&coupons, views::Coupon::of),
+                rows: views::records(&listed.items, |c| views::Coupon::of(c, listed.at)),
             });
         }
     };
-    Ok(Output::One(Record::of(&views::Coupon::of(&coupon))))
+    Ok(Output::One(Record::of(&views::Coupon::of(
+        &coupon,
+        catalog.now(),
+    ))))
 }

@@ -13,11 +13,11 @@ use crate::domain::{Moment, Percentage, ProductId};
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
 pub enum DiscountCommand {
-    /// Give a product a discount, replacing its active one
+    /// Give a product a discount over a window, replacing those it overlaps from its start
     Set(SetArgs),
-    /// List discounts, oldest first, active and replaced alike
+    /// List discounts, oldest first, whatever their status
     List(ListArgs),
-    /// Switch off a product's active discount (nothing active is not an error)
+    /// Switch off a product's running and scheduled discounts (none is not an error)
     Clear(ClearArgs),
 }
 
@@ -42,7 +42,7 @@ pub struct ListArgs {
     /// Only this product's discounts (PROD…)
     #[arg(value_parser = domain(ProductId::parse))]
     product_id: Option<ProductId>,
-    /// Only discounts switched on and inside their window now
+    /// Only discounts running now (status running)
     #[arg(long)]
     active: bool,
     /// Discounts per page
@@ -89,7 +89,7 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
             Ok(Output::One(Record::of(&views::Discount::set(&set))))
         }
         DiscountCommand::List(args) => {
-            let discounts = catalog.list_discounts(ListDiscounts {
+            let listed = catalog.list_discounts(ListDiscounts {
                 product_id: args.product_id,
                 active: args.active,
                 page: args.page,
@@ -98,12 +98,12 @@ pub fn run(command: DiscountCommand, catalog: &Catalog<'_>) -> Result<Output, Ap
             Ok(Output::Listing {
                 columns: DISCOUNT_LIST.to_vec(),
                 scan: DISCOUNT_SCAN.to_vec(),
-                rows: views::records(&discounts, views::Discount::listed),
+                rows: views::records(&listed.items, |d| views::Discount::listed(d, listed.at)),
             })
         }
         DiscountCommand::Clear(args) => {
             let cleared = catalog.clear_discount(&args.product_id)?;
-            let view = views::DiscountCleared::of(&args.product_id, cleared.as_ref());
+            let view = views::DiscountCleared::of(&args.product_id, &cleared);
             Ok(Output::One(Record::of(&view)))
         }
     }

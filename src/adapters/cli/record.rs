@@ -26,6 +26,9 @@ pub enum Cell {
     /// Nested records (e.g. the migrations in `db status`): an array in JSON,
     /// a compact summary in tables and CSV.
     List(Vec<Record>),
+    /// Plain values side by side (the ids a `discount set` replaced): an
+    /// array of strings in JSON, separated by spaces in tables and CSV.
+    Texts(Vec<String>),
     /// Steps of an explanation: each an object in JSON, a line of text in
     /// tables (one table row per step) and CSV.
     Steps(Vec<(String, Record)>),
@@ -58,6 +61,7 @@ impl Cell {
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
+            Cell::Texts(texts) => texts.join(" "),
             Cell::Steps(steps) => steps
                 .iter()
                 .map(|(line, _)| line.as_str())
@@ -80,6 +84,7 @@ impl Serialize for Cell {
             Cell::Time(t) => s.serialize_str(&t.to_rfc3339()),
             Cell::Null => s.serialize_none(),
             Cell::List(items) => items.serialize(s),
+            Cell::Texts(texts) => texts.serialize(s),
             Cell::Steps(steps) => s.collect_seq(steps.iter().map(|(_, r)| r)),
         }
     }
@@ -156,6 +161,20 @@ impl Part {
     fn into_cell(self) -> Result<Cell, Shape> {
         match self {
             Part::Cell(cell) => Ok(cell),
+            Part::Seq(items)
+                if !items.is_empty()
+                    && items.iter().all(|i| matches!(i, Part::Cell(Cell::Text(_)))) =>
+            {
+                Ok(Cell::Texts(
+                    items
+                        .into_iter()
+                        .filter_map(|i| match i {
+                            Part::Cell(Cell::Text(t)) => Some(t),
+                            _ => None,
+                        })
+                        .collect(),
+                ))
+            }
             Part::Seq(items) => items
                 .into_iter()
                 .map(Part::into_record)

@@ -36,6 +36,7 @@ enum StoredCell {
     Time(String),
     Null,
     List(Vec<StoredRecord>),
+    Texts(Vec<String>),
     Steps(Vec<(String, StoredRecord)>),
 }
 
@@ -104,6 +105,7 @@ fn cell_of(cell: &Cell) -> StoredCell {
         Cell::Time(t) => StoredCell::Time(t.to_rfc3339()),
         Cell::Null => StoredCell::Null,
         Cell::List(items) => StoredCell::List(items.iter().map(record_of).collect()),
+        Cell::Texts(texts) => StoredCell::Texts(texts.clone()),
         Cell::Steps(steps) => StoredCell::Steps(
             steps
                 .iter()
@@ -139,6 +141,7 @@ fn cell_from(stored: StoredCell) -> Result<Cell, String> {
                 .map(record_from)
                 .collect::<Result<_, _>>()?,
         ),
+        StoredCell::Texts(texts) => Cell::Texts(texts),
         StoredCell::Steps(steps) => Cell::Steps(
             steps
                 .into_iter()
@@ -187,6 +190,7 @@ mod tests {
             ("at", Cell::Time(at)),
             ("none", Cell::Null),
             ("list", Cell::List(vec![one("v", Cell::Int(1))])),
+            ("texts", Cell::Texts(vec!["a".into(), "b".into()])),
             (
                 "steps",
                 Cell::Steps(vec![("list price".into(), one("v", Cell::Int(2)))]),

@@ -558,6 +558,8 @@ pub struct Discount<'a> {
     valid_from: At,
     valid_to: At,
     is_active: bool,
+    /// Its state now: scheduled, running, ended, replaced or cleared.
+    status: &'static str,
     created_at: At,
     #[serde(skip_serializing_if = "Option::is_none")]
     actor: Option<Option<&'a str>>,
@@ -565,13 +567,19 @@ pub struct Discount<'a> {
     deactivated_at: Option<Option<At>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     deactivated_by: Option<Option<&'a str>>,
-    /// The discount `discount set` switched off.
+    /// The discount that cut this one short or cancelled it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced_by: Option<Option<&'a str>>,
+    /// The discount `discount set` replaced where the new window takes over.
     #[serde(skip_serializing_if = "Option::is_none")]
     replaced_discount_id: Option<Option<&'a str>>,
+    /// Every discount `discount set` cut short or cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced_discount_ids: Option<Vec<&'a str>>,
 }
 
 impl<'a> Discount<'a> {
-    fn base(d: &'a domain::Discount) -> Self {
+    fn base(d: &'a domain::Discount, at: domain::Instant) -> Self {
         Discount {
             discount_id: d.id.as_str(),
             product_id: d.product_id.as_str(),
@@ -579,29 +587,41 @@ impl<'a> Discount<'a> {
             valid_from: At(d.window.from()),
             valid_to: At(d.window.until()),
             is_active: d.is_active,
+            status: d.status_at(at).name(),
             created_at: At(d.created_at),
             actor: None,
             deactivated_at: None,
             deactivated_by: None,
+            replaced_by: None,
             replaced_discount_id: None,
+            replaced_discount_ids: None,
         }
     }
 
-    /// `discount set`.
+    /// `discount set`, its status judged when it was set.
     pub fn set(s: &'a DiscountSet) -> Self {
         Discount {
-            replaced_discount_id: Some(s.replaced.as_ref().map(|id| id.as_str())),
-            ..Discount::base(&s.discount)
+            replaced_discount_id: Some(s.replaced.in_force().map(|id| id.as_str())),
+            replaced_discount_ids: Some(
+                s.replaced
+                    .cut
+                    .iter()
+                    .chain(&s.replaced.cancelled)
+                    .map(|id| id.as_str())
+                    .collect(),
+            ),
+            ..Discount::base(&s.discount, s.discount.created_at)
         }
     }
 
-    /// A row of `discount list`.
-    pub fn listed(d: &'a domain::Discount) -> Self {
+    /// A row of `discount list`, its status judged at `at`.
+    pub fn listed(d: &'a domain::Discount, at: domain::Instant) -> Self {
         Discount {
             actor: Some(actor(&d.actor)),
             deactivated_at: Some(d.deactivated.as_ref().map(|x| At(x.at))),
             deactivated_by: Some(d.deactivated.as_ref().and_then(|x| actor(&x.by))),
-            ..Discount::base(d)
+            replaced_by: Some(d.replaced_by.as_ref().map(|id| id.as_str())),
+            ..Discount::base(d, at)
         }
     }
 }
@@ -613,10 +633,12 @@ pub const DISCOUNT_LIST: &[&str] = &[
     "valid_from",
     "valid_to",
     "is_active",
+    "status",
     "created_at",
     "actor",
     "deactivated_at",
     "deactivated_by",
+    "replaced_by",
 ];
 
 pub const DISCOUNT_SCAN: &[&str] = &[
@@ -625,22 +647,25 @@ pub const DISCOUNT_SCAN: &[&str] = &[
     "percentage",
     "valid_from",
     "valid_to",
-    "is_active",
+    "status",
     "deactivated_at",
 ];
 
-/// What `discount clear` switched off, if anything.
+/// What `discount clear` switched off, if anything: the discount running
+/// (else the first scheduled) as before, and all of them.
 #[derive(Serialize)]
 pub struct DiscountCleared<'a> {
     product_id: &'a str,
     deactivated_discount_id: Option<&'a str>,
+    deactivated_discount_ids: Vec<&'a str>,
 }
 
 impl<'a> DiscountCleared<'a> {
-    pub fn of(product: &'a domain::ProductId, cleared: Option<&'a domain::DiscountId>) -> Self {
+    pub fn of(product: &'a domain::ProductId, cleared: &'a [domain::DiscountId]) -> Self {
         DiscountCleared {
             product_id: product.as_str(),
-            deactivated_discount_id: cleared.map(|d| d.as_str()),
+            deactivated_discount_id: cleared.first().map(|d| d.as_str()),
+            deactivated_discount_ids: cleared.iter().map(|d| d.as_str()).collect(),
         }
     }
 }
@@ -655,6 +680,9 @@ pub struct Coupon<'a> {
     valid_from: At,
     valid_to: At,
     is_active: bool,
+    /// Its state at the moment asked: scheduled, valid, expired or
+    /// deactivated.
+    status: &'static str,
     created_at: At,
     actor: Option<&'a str>,
     deactivated_at: Option<At>,
@@ -662,7 +690,8 @@ pub struct Coupon<'a> {
 }
 
 impl<'a> Coupon<'a> {
-    pub fn of(c: &'a domain::Coupon) -> Self {
+    /// The coupon, its status judged at `at`.
+    pub fn of(c: &'a domain::Coupon, at: domain::Instant) -> Self {
         Coupon {
             coupon_id: c.id.as_str(),
             user_id: c.user_id.as_str(),
@@ -671,6 +700,7 @@ impl<'a> Coupon<'a> {
             valid_from: At(c.window.from()),
             valid_to: At(c.window.until()),
             is_active: c.is_active,
+            status: c.status_at(at).name(),
             created_at: At(c.created_at),
             actor: actor(&c.actor),
             deactivated_at: c.deactivated.as_ref().map(|x| At(x.at)),
@@ -687,6 +717,7 @@ pub const COUPON_LIST: &[&str] = &[
     "valid_from",
     "valid_to",
     "is_active",
+    "status",
     "created_at",
     "actor",
     "deactivated_at",
@@ -699,7 +730,7 @@ pub const COUPON_SCAN: &[&str] = &[
     "discount_percentage",
     "valid_from",
     "valid_to",
-    "is_active",
+    "status",
 ];
 
 /// A row an import created, by the line it came from.
@@ -932,6 +963,7 @@ mod tests {
                 at: at("2025-06-03"),
                 by: None,
             }),
+            replaced_by: None,
         }
     }
 
@@ -1015,8 +1047,14 @@ mod tests {
             (Record::of(&StockEvent::logged(&event)), STOCK_HISTORY),
             (Record::of(&StockEvent::imported(7, &event)), STOCK_IMPORTED),
             (Record::of(&LedgerProblem::of(&problem)), LEDGER_PROBLEMS),
-            (Record::of(&Discount::listed(&discount())), DISCOUNT_LIST),
-            (Record::of(&Coupon::of(&coupon())), COUPON_LIST),
+            (
+                Record::of(&Discount::listed(&discount(), at("2025-06-02"))),
+                DISCOUNT_LIST,
+            ),
+            (
+                Record::of(&Coupon::of(&coupon(), at("2025-06-02"))),
+                COUPON_LIST,
+            ),
             (
                 Record::of(&ImportedRow::of(&created, true)),
                 IMPORTED_COUPONS,
@@ -1077,12 +1115,12 @@ mod tests {
         );
         let set = DiscountSet {
             discount: discount(),
-            replaced: None,
+            replaced: Default::default(),
         };
         assert_eq!(
             names(&|| Record::of(&Discount::set(&set))),
-            "discount_id product_id percentage valid_from valid_to is_active created_at \
-             replaced_discount_id"
+            "discount_id product_id percentage valid_from valid_to is_active status created_at \
+             replaced_discount_id replaced_discount_ids"
         );
         let adjusted = Adjusted {
             event: event(),
@@ -1096,7 +1134,7 @@ mod tests {
 
     #[test]
     fn values_keep_their_kind() {
-        let record = Record::of(&Discount::listed(&discount()));
+        let record = Record::of(&Discount::listed(&discount(), at("2025-06-04")));
         let cell = |name: &str| {
             let (_, cell) = record.cells().iter().find(|(n, _)| *n == name).unwrap();
             cell.clone()

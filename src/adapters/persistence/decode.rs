@@ -96,7 +96,7 @@ fn deactivation(r: &dyn Columns, i: usize) -> Result<Option<Deactivation>, Store
     })
 }
 
-fn window(r: &dyn Columns, i: usize) -> Result<Window, StoreError> {
+pub fn window(r: &dyn Columns, i: usize) -> Result<Window, StoreError> {
     stored(
         r,
         i,
@@ -205,10 +205,10 @@ pub fn ledger_entry(r: &dyn Columns, i: usize) -> Result<LedgerEntry, StoreError
 }
 
 /// Columns of [`discount`].
-pub const DISCOUNT_WIDTH: usize = 10;
+pub const DISCOUNT_WIDTH: usize = 11;
 
 /// Columns: id, product_id, percentage_bp, valid_from, valid_to, is_active,
-/// created_at, actor, deactivated_at, deactivated_by.
+/// created_at, actor, deactivated_at, deactivated_by, replaced_by.
 pub fn discount(r: &dyn Columns, i: usize) -> Result<Discount, StoreError> {
     Ok(Discount {
         id: stored(r, i, DiscountId::parse("stored id", &r.text(i)?))?,
@@ -219,6 +219,10 @@ pub fn discount(r: &dyn Columns, i: usize) -> Result<Discount, StoreError> {
         created_at: r.instant(i + 6)?,
         actor: actor(r, i + 7)?,
         deactivated: deactivation(r, i + 8)?,
+        replaced_by: r
+            .optional_text(i + 10)?
+            .map(|id| stored(r, i + 10, DiscountId::parse("stored id", &id)))
+            .transpose()?,
     })
 }
 

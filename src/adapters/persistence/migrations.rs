@@ -35,6 +35,8 @@ macro_rules! history {
             13 "0013" "idempotency_keys",
             14 "0014" "product_name_trigrams",
             15 "0015" "product_name_trigrams_backfill",
+            16 "0016" "discount_schedules",
+            17 "0017" "discount_replacements",
         )
     };
 }

@@ -7,8 +7,8 @@ use crate::app::ports::{CouponQuery, DiscountQuery};
 use crate::app::retry::{self, AttemptError};
 use crate::domain::product::history;
 use crate::domain::{
-    Coupon, CouponCode, CustomerId, Discount, DiscountId, DomainError, Moment, Product,
-    ProductChange, ProductEdit, ProductId,
+    Coupon, CouponCode, CustomerId, Discount, DiscountId, DomainError, Instant, Moment, Product,
+    ProductChange, ProductEdit, ProductId, Replacement,
 };
 
 pub struct UpdateProduct {
@@ -16,10 +16,17 @@ pub struct UpdateProduct {
     pub edit: ProductEdit,
 }
 
-/// A discount just set, and the one it replaced (if one was active).
+/// A discount just set, and the ones it cut short or cancelled.
 pub struct DiscountSet {
     pub discount: Discount,
-    pub replaced: Option<DiscountId>,
+    pub replaced: Replacement,
+}
+
+/// One page of discounts or coupons, and the instant their `status` is
+/// judged at (the one `active` filtered by).
+pub struct Judged<T> {
+    pub at: Instant,
+    pub items: Vec<T>,
 }
 
 /// A product after `archive` or `unarchive`, and whether that changed it.
@@ -36,7 +43,7 @@ pub struct ProductHistory {
 
 pub struct ListDiscounts {
     pub product_id: Option<ProductId>,
-    /// Only discounts on and inside their window now.
+    /// Only discounts running now.
     pub active: bool,
     /// 1-based page number.
     pub page: u64,
@@ -45,7 +52,7 @@ pub struct ListDiscounts {
 
 pub struct ListCoupons {
     pub user_id: Option<CustomerId>,
-    /// Only coupons on and inside their window at `at`.
+    /// Only coupons valid at `at`.
     pub active: bool,
     /// The instant `active` is judged at; now if `None`.
     pub at: Option<Moment>,
@@ -132,9 +139,10 @@ impl Catalog<'_> {
         })
     }
 
-    /// Switches off the product's active discount; `None` when none was
-    /// active (still a success: the product has no active discount, as asked).
-    pub fn clear_discount(&self, id: &ProductId) -> Result<Option<DiscountId>, AppError> {
+    /// Switches off the product's discounts that are running or scheduled,
+    /// the running one first; none is still a success (the product has no
+    /// discount from now on, as asked).
+    pub fn clear_discount(&self, id: &ProductId) -> Result<Vec<DiscountId>, AppError> {
         let cleared = retry::on_conflict(&self.retry, || {
             Ok::<_, AttemptError>(self.stores.discounts.clear_discount(
                 id,
@@ -145,28 +153,37 @@ impl Catalog<'_> {
         Ok(cleared.value)
     }
 
-    /// One page of discounts, of one product (which must exist) or of all.
-    pub fn list_discounts(&self, input: ListDiscounts) -> Result<Vec<Discount>, AppError> {
+    /// One page of discounts, of one product (which must exist) or of all,
+    /// judged now.
+    pub fn list_discounts(&self, input: ListDiscounts) -> Result<Judged<Discount>, AppError> {
         if let Some(id) = &input.product_id {
             self.current_product(id)?;
         }
-        Ok(self.stores.discounts.list_discounts(&DiscountQuery {
+        let at = self.clock.now();
+        let items = self.stores.discounts.list_discounts(&DiscountQuery {
             product_id: input.product_id,
-            active_at: input.active.then(|| self.clock.now()),
+            active_at: input.active.then_some(at),
             offset: offset(input.page, input.page_size),
             limit: input.page_size,
-        })?)
+        })?;
+        Ok(Judged { at, items })
     }
 
-    /// One page of coupons, of one customer or of all.
-    pub fn list_coupons(&self, input: ListCoupons) -> Result<Vec<Coupon>, AppError> {
+    /// One page of coupons, of one customer or of all, judged at `at`.
+    pub fn list_coupons(&self, input: ListCoupons) -> Result<Judged<Coupon>, AppError> {
         let at = self.resolve(input.at.as_ref())?;
-        Ok(self.stores.coupons.list_coupons(&CouponQuery {
+        let items = self.stores.coupons.list_coupons(&CouponQuery {
             user_id: input.user_id,
             active_at: input.active.then_some(at),
             offset: offset(input.page, input.page_size),
             limit: input.page_size,
-        })?)
+        })?;
+        Ok(Judged { at, items })
+    }
+
+    /// The instant a single discount's or coupon's `status` is judged at.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     pub fn show_coupon(&self, code: &CouponCode) -> Result<Coupon, AppError> {

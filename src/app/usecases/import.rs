@@ -10,6 +10,7 @@ use crate::app::error::{AppError, RowError};
 use crate::app::ports::{ImportAborted, ImportCounts, ImportItem, StoreError};
 use crate::app::retry::{self, AttemptError};
 use crate::domain::discount::DEFAULT_DISCOUNT_DAYS;
+use crate::domain::schedule::check_not_over;
 use crate::domain::*;
 
 /// A row handed to the store: the line it came from and what it became, so
@@ -191,6 +192,12 @@ fn product_item(
                     "discount_until",
                 )?,
             };
+            // Refused as `discount set` refuses it, quoting the end as typed.
+            match (row.discount_until.as_deref(), row.discount_from.as_deref()) {
+                (Some(typed), _) => check_not_over(window, now, "discount_until", typed)?,
+                (None, Some(typed)) => check_not_over(window, now, "discount_from", typed)?,
+                (None, None) => {}
+            }
             Some(Discount {
                 id: DiscountId::generate(now, ids.next()),
                 product_id: product.id.clone(),
@@ -200,6 +207,7 @@ fn product_item(
                 created_at: now,
                 actor: actor.clone(),
                 deactivated: None,
+                replaced_by: None,
             })
         }
     };

@@ -20,7 +20,7 @@ mod verify_ledgers;
 
 pub use adjust_stock::{AdjustStock, StockAdjusted};
 pub use catalog_lifecycle::{
-    Archived, DiscountSet, ListCoupons, ListDiscounts, ProductHistory, UpdateProduct,
+    Archived, DiscountSet, Judged, ListCoupons, ListDiscounts, ProductHistory, UpdateProduct,
 };
 pub use create_coupon::CreateCoupon;
 pub use create_product::{CreateProduct, CreatedProduct};

@@ -55,7 +55,7 @@ use crate::app::ports::{
 };
 use crate::domain::{
     Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey, Instant, Product,
-    ProductChange, ProductId, StockEvent,
+    ProductChange, ProductId, Replacement, StockEvent,
 };
 use state::{EventWrite, State};
 
@@ -490,7 +490,7 @@ impl StockBatch for MemoryBatch<'_> {
 }
 
 impl DiscountStore for MemoryStore {
-    fn replace_discount(&self, discount: &Discount) -> Result<Option<DiscountId>, StoreError> {
+    fn replace_discount(&self, discount: &Discount) -> Result<Replacement, StoreError> {
         self.write(Waited::Write, |s| s.replace_discount(discount))
     }
 
@@ -499,7 +499,7 @@ impl DiscountStore for MemoryStore {
         product_id: &ProductId,
         at: Instant,
         actor: Option<&Actor>,
-    ) -> Result<Option<DiscountId>, StoreError> {
+    ) -> Result<Vec<DiscountId>, StoreError> {
         self.write(Waited::Write, |s| s.clear_discount(product_id, at, actor))
     }
 

@@ -1,8 +1,7 @@
 //! The catalog's rows in memory, and every read and write of them.
 //!
 //! What the SQL schemas enforce (unique ids, one version per product and
-//! ledger row, one active discount per product, coupon codes unique without
-//! case, rows that refer to an existing product) is checked here before
+//! ledger row, coupon codes unique without case, rows that refer to an existing product) is checked here before
 //! anything changes, so each write is all or nothing on its own and refuses
 //! with the same error the SQL adapters report for the same refusal.
 
@@ -13,10 +12,11 @@ use crate::app::ports::{
     CouponQuery, DiscountQuery, LedgerScan, LogQuery, LoggedEvent, PageStart, ProductDetails,
     ProductListing, ProductQuery, RecordedRequest, StoreError,
 };
+use crate::domain::schedule::{plan_replacement, Scheduled};
 use crate::domain::{
     Actor, ChangeKind, Coupon, CouponCode, CouponId, CustomerId, Deactivation, Discount,
     DiscountId, EventId, IdempotencyKey, Instant, LedgerEntry, Money, Product, ProductChange,
-    ProductId, StockEvent,
+    ProductId, Replacement, StockEvent, Window,
 };
 
 /// A product as stored: the row and its case-folded name, which name
@@ -572,7 +572,7 @@ impl State {
     }
 
     /// Refuses what the discounts table would: a taken id, an unknown
-    /// product, a second active discount of one product.
+    /// product.
     fn check_discount(
         &self,
         discount: &Discount,
@@ -588,11 +588,6 @@ impl State {
                 discount.id
             )));
         }
-        if discount.is_active && self.active_discount(product).is_some() {
-            return Err(StoreError::Conflict(format!(
-                "product {product} already has an active discount"
-            )));
-        }
         Ok(())
     }
 
@@ -605,35 +600,44 @@ impl State {
         self.discounts.push(discount.clone());
     }
 
-    fn active_discount(&self, product: &ProductId) -> Option<usize> {
-        self.discounts_of
-            .get(product)?
-            .iter()
+    /// Indexes of the product's discounts that are on and not over at
+    /// `at`, earliest window first (as the SQL stores read them).
+    fn open_discounts(&self, product: &ProductId, at: Instant) -> Vec<usize> {
+        let mut open: Vec<usize> = self
+            .discounts_of
+            .get(product)
+            .into_iter()
+            .flatten()
             .copied()
-            .find(|&i| self.discounts[i].is_active)
+            .filter(|&i| self.discounts[i].is_active && self.discounts[i].window.until() > at)
+            .collect();
+        open.sort_by_key(|&i| (self.discounts[i].window.from(), i));
+        open
     }
 
-    /// Switches off the product's active discount, if any, and returns its id.
-    fn deactivate_discount(
+    /// Switches off the discounts at `indexes`, naming `replaced_by`.
+    fn switch_off(
         &mut self,
-        product: &ProductId,
-        at: Instant,
-        actor: Option<&Actor>,
-    ) -> Option<DiscountId> {
-        let index = self.active_discount(product)?;
-        let discount = &mut self.discounts[index];
-        discount.is_active = false;
-        discount.deactivated = Some(Deactivation {
-            at,
-            by: actor.cloned(),
-        });
-        Some(discount.id.clone())
+        indexes: &[usize],
+        (at, actor): (Instant, Option<&Actor>),
+        replaced_by: Option<&DiscountId>,
+    ) -> Vec<DiscountId> {
+        indexes
+            .iter()
+            .map(|&i| {
+                let discount = &mut self.discounts[i];
+                discount.is_active = false;
+                discount.deactivated = Some(Deactivation {
+                    at,
+                    by: actor.cloned(),
+                });
+                discount.replaced_by = replaced_by.cloned();
+                discount.id.clone()
+            })
+            .collect()
     }
 
-    pub fn replace_discount(
-        &mut self,
-        discount: &Discount,
-    ) -> Result<Option<DiscountId>, StoreError> {
+    pub fn replace_discount(&mut self, discount: &Discount) -> Result<Replacement, StoreError> {
         let product = &discount.product_id;
         self.writable(product)?;
         if self.discount_ids.contains(&discount.id) {
@@ -642,10 +646,46 @@ impl State {
                 discount.id
             )));
         }
-        let replaced =
-            self.deactivate_discount(product, discount.created_at, discount.actor.as_ref());
+        let now = discount.created_at;
+        let open = self.open_discounts(product, now);
+        let plan = {
+            let existing: Vec<Scheduled> = open
+                .iter()
+                .map(|&i| Scheduled {
+                    id: &self.discounts[i].id,
+                    window: self.discounts[i].window,
+                    is_on: true,
+                })
+                .collect();
+            let until = discount.window.until();
+            plan_replacement(
+                &existing,
+                discount.window,
+                now,
+                "--until",
+                &until.to_rfc3339(),
+            )
+            .map_err(|e| StoreError::Internal(format!("a discount set with {e}")))?
+        };
+        let index_of =
+            |id: &DiscountId| open.iter().copied().find(|&i| &self.discounts[i].id == id);
+        let cut: Vec<usize> = plan.cut.iter().filter_map(index_of).collect();
+        let cancelled: Vec<usize> = plan.cancelled.iter().filter_map(index_of).collect();
+        if let Some(cut_at) = plan.cut_at {
+            for i in cut {
+                let d = &mut self.discounts[i];
+                d.window = Window::new(d.window.from(), cut_at, "valid_to")
+                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                d.replaced_by = Some(discount.id.clone());
+            }
+        }
+        self.switch_off(
+            &cancelled,
+            (now, discount.actor.as_ref()),
+            Some(&discount.id),
+        );
         self.push_discount(discount);
-        Ok(replaced)
+        Ok(plan)
     }
 
     pub fn clear_discount(
@@ -653,9 +693,10 @@ impl State {
         product: &ProductId,
         at: Instant,
         actor: Option<&Actor>,
-    ) -> Result<Option<DiscountId>, StoreError> {
+    ) -> Result<Vec<DiscountId>, StoreError> {
         self.writable(product)?;
-        Ok(self.deactivate_discount(product, at, actor))
+        let open = self.open_discounts(product, at);
+        Ok(self.switch_off(&open, (at, actor), None))
     }
 
     /// A taken code (without case) or id is `DuplicateCouponCode`.

@@ -72,6 +72,7 @@ fn discount(p: &Product) -> Discount {
         created_at: t0(),
         actor: Some(Actor::parse("actor", "pricer").unwrap()),
         deactivated: None,
+        replaced_by: None,
     }
 }
 

@@ -222,7 +222,6 @@ impl Dialect for Mysql {
     const BY_POSITION: &'static str = " FORCE INDEX (PRIMARY)";
     /// A generated column, NULL unless the discount is active, under a
     /// unique index: the one active discount per product.
-    const ACTIVE_DISCOUNT: &'static str = "active_product_id = ?";
     const TABLES: &'static str =
         "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()";
     /// A round trip per few hundred rows instead of per row, while a

@@ -125,9 +125,6 @@ pub trait Dialect {
     const BEGIN_WRITE: &'static str;
     /// Opens a read-only transaction whose statements see one snapshot.
     const BEGIN_SNAPSHOT: &'static str;
-    /// A condition on `discounts` that binds a product id once: its active
-    /// discount.
-    const ACTIVE_DISCOUNT: &'static str;
     /// The names of the database's tables.
     const TABLES: &'static str;
     /// Written after `products p` where a read must go in position order.

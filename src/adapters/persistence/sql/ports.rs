@@ -21,9 +21,10 @@ use crate::app::ports::{
     ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, StockBatch,
     StoreError, StoreStatus,
 };
+use crate::domain::schedule::{plan_replacement, Scheduled};
 use crate::domain::{
     Actor, ChangeKind, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey,
-    Instant, Product, ProductChange, ProductId, StockEvent,
+    Instant, Product, ProductChange, ProductId, Replacement, StockEvent, Window,
 };
 
 /// A product's state as a write to it sees it.
@@ -58,33 +59,49 @@ fn lock_writable<D: Dialect>(db: &D, id: &ProductId) -> Stored {
     }
 }
 
-/// Switches off the product's active discount, if any, and returns its id.
-fn deactivate_active<D: Dialect>(
-    db: &D,
+/// The product's discounts that are on and not over at `at`, earliest
+/// window first: the only ones a new discount or a clear can change.
+fn open_discounts(
+    db: &impl Dialect,
+    cx: Context,
     product_id: &ProductId,
     at: Instant,
-    actor: Option<&Actor>,
-) -> Stored<Option<DiscountId>> {
-    let product = || Arg::from(product_id.as_str());
-    let active = first(
+) -> Stored<Vec<(DiscountId, Window)>> {
+    all(
         db,
-        Context::Write,
-        &format!("SELECT id FROM discounts WHERE {}", D::ACTIVE_DISCOUNT),
-        &[product()],
-        |r| decode::discount_id(r, 0),
-    )?;
-    if active.is_some() {
-        db.execute(
-            Context::Write,
-            &format!(
-                "UPDATE discounts SET is_active = 0, deactivated_at = ?, deactivated_by = ?
-                  WHERE {}",
-                D::ACTIVE_DISCOUNT
-            ),
-            &[at.into(), actor.map(Actor::as_str).into(), product()],
-        )?;
+        cx,
+        "SELECT id, valid_from, valid_to FROM discounts
+          WHERE product_id = ? AND is_active = 1 AND valid_to > ?
+          ORDER BY valid_from, seq",
+        &[product_id.as_str().into(), at.into()],
+        |r| Ok((decode::discount_id(r, 0)?, decode::window(r, 1)?)),
+    )
+}
+
+/// Switches off the discounts `ids`, stamping `at` and `actor`, naming
+/// `replaced_by` (NULL when cleared).
+fn switch_off(
+    db: &impl Dialect,
+    cx: Context,
+    ids: &[DiscountId],
+    (at, actor): (Instant, Option<&Actor>),
+    replaced_by: Option<&DiscountId>,
+) -> Stored {
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(active)
+    let sql = format!(
+        "UPDATE discounts SET is_active = 0, deactivated_at = ?, deactivated_by = ?, replaced_by = ?
+          WHERE id IN ({})",
+        markers(ids.len())
+    );
+    let mut args: Vec<Arg> = vec![
+        at.into(),
+        actor.map(Actor::as_str).into(),
+        replaced_by.map(DiscountId::as_str).into(),
+    ];
+    args.extend(ids.iter().map(|id| Arg::from(id.as_str())));
+    db.execute(cx, &sql, &args).map(drop)
 }
 
 fn record_change(db: &impl Dialect, change: &ProductChange) -> Stored {
@@ -510,17 +527,67 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
 
 impl<D: Dialect> DiscountStore for SqlStore<D> {
     /// Locking the product row makes concurrent `discount set` for one
-    /// product take turns instead of colliding on the one-active index,
-    /// and tells a missing or archived product apart directly.
-    fn replace_discount(&self, discount: &Discount) -> Stored<Option<DiscountId>> {
+    /// product take turns, each planning against what the one before
+    /// wrote, and tells a missing or archived product apart directly. The
+    /// new row takes the product's next `schedule_version`, unique per
+    /// product: where a row lock does not order writers (Galera nodes
+    /// certify only written keys), two that planned against the same
+    /// discounts collide there, and the loser is retried.
+    fn replace_discount(&self, discount: &Discount) -> Stored<Replacement> {
         let product_id = &discount.product_id;
         let cx = Context::WriteForProduct(product_id.as_str());
+        let now = discount.created_at;
         self.write(cx, |db| {
             lock_writable(db, product_id)?;
-            let replaced =
-                deactivate_active(db, product_id, discount.created_at, discount.actor.as_ref())?;
+            // Read before the discounts it numbers the plan against: a
+            // writer that planned against older discounts read an older
+            // number, and its insert collides.
+            let newest = first(
+                db,
+                cx,
+                "SELECT schedule_version FROM discounts
+                  WHERE product_id = ? AND schedule_version IS NOT NULL
+                  ORDER BY schedule_version DESC LIMIT 1",
+                &[product_id.as_str().into()],
+                |r| r.integer(0),
+            )?;
+            let open = open_discounts(db, cx, product_id, now)?;
+            let existing: Vec<Scheduled> = open
+                .iter()
+                .map(|(id, window)| Scheduled {
+                    id,
+                    window: *window,
+                    is_on: true,
+                })
+                .collect();
+            let until = discount.window.until();
+            let plan = plan_replacement(
+                &existing,
+                discount.window,
+                now,
+                "--until",
+                &until.to_rfc3339(),
+            )
+            .map_err(|e| StoreError::Internal(format!("a discount set with {e}")))?;
+            let new_id = &discount.id;
+            if let Some(cut_at) = plan.cut_at {
+                let sql = format!(
+                    "UPDATE discounts SET valid_to = ?, replaced_by = ? WHERE id IN ({})",
+                    markers(plan.cut.len())
+                );
+                let mut args: Vec<Arg> = vec![cut_at.into(), new_id.as_str().into()];
+                args.extend(plan.cut.iter().map(|id| Arg::from(id.as_str())));
+                db.execute(cx, &sql, &args)?;
+            }
+            let stamp = (now, discount.actor.as_ref());
+            switch_off(db, cx, &plan.cancelled, stamp, Some(new_id))?;
             db.execute(cx, &DISCOUNT_INSERT.sql(1), &discount_args(discount))?;
-            Ok(replaced)
+            db.execute(
+                cx,
+                "UPDATE discounts SET schedule_version = ? WHERE id = ?",
+                &[(newest.unwrap_or(0) + 1).into(), new_id.as_str().into()],
+            )?;
+            Ok(plan)
         })
     }
 
@@ -529,10 +596,16 @@ impl<D: Dialect> DiscountStore for SqlStore<D> {
         product_id: &ProductId,
         at: Instant,
         actor: Option<&Actor>,
-    ) -> Stored<Option<DiscountId>> {
-        self.write(Context::WriteForProduct(product_id.as_str()), |db| {
+    ) -> Stored<Vec<DiscountId>> {
+        let cx = Context::WriteForProduct(product_id.as_str());
+        self.write(cx, |db| {
             lock_writable(db, product_id)?;
-            deactivate_active(db, product_id, at, actor)
+            let ids: Vec<DiscountId> = open_discounts(db, cx, product_id, at)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            switch_off(db, cx, &ids, (at, actor), None)?;
+            Ok(ids)
         })
     }
 

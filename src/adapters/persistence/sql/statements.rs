@@ -16,7 +16,7 @@ pub const EVENT_COLUMNS: &str =
     "id, product_id, `change`, total_after_change, version, reason, created_at, actor";
 
 const DISCOUNT_FIELDS: &str = "id, product_id, percentage_bp, valid_from, valid_to, is_active, \
-     created_at, actor, deactivated_at, deactivated_by";
+     created_at, actor, deactivated_at, deactivated_by, replaced_by";
 
 const COUPON_FIELDS: &str = "id, user_id, code, percentage_bp, valid_from, valid_to, is_active, \
      created_at, actor, deactivated_at, deactivated_by";
@@ -66,10 +66,10 @@ const PRICE_AT: &str = "CASE WHEN p.updated_at <= ? THEN p.price_cents ELSE COAL
 /// The discounts that qualify at the instant bound four times here: recorded
 /// by then (one set later, even with a window reaching back, never changes
 /// an answer for a past moment), inside their window and on then (active,
-/// or deactivated after it). Replacing
-/// deactivates the old discount at the moment the new one is created, so of
-/// the discounts set before that instant at most one qualifies; the earliest
-/// qualifying one applies (see
+/// or deactivated after it). Setting a discount cuts or cancels, from the
+/// later of its start and the moment it is set, every one whose window
+/// overlaps it, so of the discounts set before that instant at most one
+/// qualifies; the earliest qualifying one applies (see
 /// [`decode::first_per_product`](crate::adapters::persistence::decode::first_per_product)),
 /// so a discount set later with a window reaching back does not displace
 /// it. A plain join on the (product_id, seq) index, not a subquery per
@@ -225,7 +225,10 @@ pub fn discount_args(d: &Discount) -> Vec<Arg<'_>> {
         &d.actor,
         &d.deactivated,
     );
-    head.into_iter().chain(tail).collect()
+    head.into_iter()
+        .chain(tail)
+        .chain([d.replaced_by.as_ref().map(|r| r.as_str()).into()])
+        .collect()
 }
 
 pub fn coupon_args(c: &Coupon) -> Vec<Arg<'_>> {

@@ -121,7 +121,6 @@ impl ToSql for Arg<'_> {
 impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const BEGIN_SNAPSHOT: &'static str = "BEGIN";
-    const ACTIVE_DISCOUNT: &'static str = "product_id = ? AND is_active = 1";
     const TABLES: &'static str = "SELECT name FROM sqlite_master WHERE type = 'table'";
 
     fn execute(&self, cx: Context, sql: &str, args: &[Arg]) -> Stored<u64> {
