@@ -162,6 +162,9 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
             "idempotency_keys",
             "product_name_trigrams",
             "product_name_trigrams_backfill",
+            "stock_event_reverts",
+            "stock_events_no_update",
+            "stock_events_no_delete",
         ]
     );
     assert_eq!(snapshot(db), before, "every row and value kept");
@@ -255,6 +258,39 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
     .expect(4);
     db.product("After the upgrade", "1", "1");
     assert_eq!(db.counts(), [5, 11, 4, 3]);
+
+    // The ledger the release wrote is append-only now, and its rows can be
+    // reverted like new ones.
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM stock_events WHERE reverts IS NOT NULL"),
+        0
+    );
+    let delivery =
+        &db.query_strings("SELECT id FROM stock_events WHERE reason = 'delivery 1182'")[0];
+    let reverted = db.json(&["stock", "revert", delivery]);
+    assert_eq!(reverted["reverts"], delivery.as_str());
+    assert_eq!(reverted["change"], -50);
+    assert_eq!(reverted["new_stock_count"], 50);
+    assert_eq!(reverted["version"], 5);
+    db.run(&["stock", "revert", delivery]).expect(4);
+    let emptied = &db.query_strings(
+        "SELECT o.id FROM stock_events o JOIN stock_events b ON b.product_id = o.product_id \
+          WHERE b.reason = 'broken' AND o.version = 1",
+    )[0];
+    db.run(&["stock", "revert", emptied]).expect(4);
+    for sql in [
+        format!("DELETE FROM stock_events WHERE id = '{delivery}'"),
+        format!("UPDATE stock_events SET reason = NULL WHERE id = '{delivery}'"),
+    ] {
+        let refused = db.try_execute(&sql);
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("append-only")),
+            "{sql}: {refused:?}"
+        );
+    }
+    assert_eq!(db.counts(), [5, 12, 4, 3]);
+    let verified = db.json(&["stock", "verify"]);
+    assert_eq!(verified["problems"], 0, "{verified}");
     // Migrating again applies nothing.
     assert_eq!(
         db.json(&["db", "migrate"])["applied"],

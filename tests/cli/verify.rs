@@ -25,11 +25,19 @@ fn ledger(db: &TestDb, name: &str) -> String {
     id
 }
 
-/// Runs raw SQL with CHECK constraints off, as a careless hand edit would.
+/// Runs raw SQL with CHECK constraints off and the ledger's append-only
+/// triggers dropped: someone bypassing the schema on purpose, the only way
+/// a ledger row can be changed or removed.
 fn damage(db: &TestDb, sql: &str) {
+    let bypass = "DROP TRIGGER IF EXISTS stock_events_no_update; \
+                  DROP TRIGGER IF EXISTS stock_events_no_delete;";
     match db.backend {
-        Backend::Sqlite => db.execute(&format!("PRAGMA ignore_check_constraints = ON; {sql}")),
-        Backend::Mysql => db.execute(&format!("SET SESSION check_constraint_checks = 0; {sql}")),
+        Backend::Sqlite => db.execute(&format!(
+            "PRAGMA ignore_check_constraints = ON; {bypass} {sql}"
+        )),
+        Backend::Mysql => db.execute(&format!(
+            "SET SESSION check_constraint_checks = 0; {bypass} {sql}"
+        )),
     }
 }
 

@@ -116,6 +116,11 @@ fn request(command: &Command) -> Value {
             "reason": a.reason.as_ref().map(|r| r.as_str()),
             "expect_version": a.expect_version,
         }),
+        Command::Stock(StockCommand::Revert(a)) => json!({
+            "command": "stock revert",
+            "event_id": a.event_id.as_str(),
+            "reason": a.reason.as_ref().map(|r| r.as_str()),
+        }),
         Command::Discount(DiscountCommand::Set(a)) => json!({
             "command": "discount set",
             "product_id": a.product_id.as_str(),

@@ -35,6 +35,9 @@ macro_rules! history {
             13 "0013" "idempotency_keys",
             14 "0014" "product_name_trigrams",
             15 "0015" "product_name_trigrams_backfill",
+            16 "0016" "stock_event_reverts",
+            17 "0017" "stock_events_no_update",
+            18 "0018" "stock_events_no_delete",
         )
     };
 }

@@ -18,12 +18,12 @@ use crate::adapters::persistence::paging::PagePlan;
 use crate::app::ports::{
     CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
     ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
-    ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, StockBatch,
-    StoreError, StoreStatus,
+    ProductListing, ProductQuery, ProductStore, RecordedEvent, RecordedRequest, RequestLog,
+    StockBatch, StoreError, StoreStatus,
 };
 use crate::domain::{
-    Actor, ChangeKind, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey,
-    Instant, Product, ProductChange, ProductId, StockEvent,
+    Actor, ChangeKind, Coupon, CouponCode, CustomerId, Discount, DiscountId, EventId,
+    IdempotencyKey, Instant, Product, ProductChange, ProductId, StockEvent,
 };
 
 /// A product's state as a write to it sees it.
@@ -96,6 +96,37 @@ fn record_change(db: &impl Dialect, change: &ProductChange) -> Stored {
     let cx = Context::WriteForProduct(change.product_id.as_str());
     db.execute(cx, &CHANGE_INSERT.sql(1), &change_args(change))
         .map(drop)
+}
+
+/// What a movement log query selects: the position column (`seq` for the
+/// store-wide log, the version for one product's), the condition, and its
+/// arguments.
+fn log_filter(query: &LogQuery) -> (&'static str, &'static str, Vec<Arg<'_>>) {
+    let since: Arg = query.since.into();
+    let until: Arg = query.until.into();
+    let mut args = vec![
+        query.after.into(),
+        since.clone(),
+        since,
+        until.clone(),
+        until,
+    ];
+    match &query.product {
+        None => (
+            "seq",
+            "seq > ? AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)",
+            args,
+        ),
+        Some(id) => {
+            args.push(id.as_str().into());
+            (
+                "version",
+                "version > ? AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)
+                 AND product_id = ?",
+                args,
+            )
+        }
+    }
 }
 
 impl<D: Dialect> SqlStore<D> {
@@ -384,6 +415,23 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         })
     }
 
+    /// Two lookups on unique indexes: the row by its id, the reverting row
+    /// by `reverts`.
+    fn stock_event(&self, id: &EventId) -> Stored<Option<RecordedEvent>> {
+        let sql = format!(
+            "SELECT {}, r.id FROM stock_events e
+               LEFT JOIN stock_events r ON r.reverts = e.id
+              WHERE e.id = ?",
+            event_columns("e")
+        );
+        first(&self.db, Context::Read, &sql, &[id.as_str().into()], |r| {
+            Ok(RecordedEvent {
+                event: decode::event(r, 0)?,
+                reverted_by: decode::optional_event_id(r, decode::EVENT_WIDTH)?,
+            })
+        })
+    }
+
     /// The product row is read with a shared lock, then the event is a
     /// plain INSERT: the unique (product_id, version) index decides the race
     /// between adjusters (shared locks do not block each other), and
@@ -464,23 +512,11 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
     /// A page of the movement log: the store-wide log in `seq` order (the
     /// primary key), one product's in version order (its unique index).
     fn stock_log(&self, query: &LogQuery) -> Stored<Vec<LoggedEvent>> {
-        let since: Arg = query.since.into();
-        let mut args = vec![query.after.into(), since.clone(), since];
-        let sql = match &query.product {
-            None => format!(
-                "SELECT seq, {EVENT_COLUMNS} FROM stock_events
-                  WHERE seq > ? AND (? IS NULL OR created_at >= ?)
-                  ORDER BY seq LIMIT ?"
-            ),
-            Some(id) => {
-                args.push(id.as_str().into());
-                format!(
-                    "SELECT version, {EVENT_COLUMNS} FROM stock_events
-                      WHERE version > ? AND (? IS NULL OR created_at >= ?) AND product_id = ?
-                      ORDER BY version LIMIT ?"
-                )
-            }
-        };
+        let (position, filter, mut args) = log_filter(query);
+        let sql = format!(
+            "SELECT {position}, {EVENT_COLUMNS} FROM stock_events
+              WHERE {filter} ORDER BY {position} LIMIT ?"
+        );
         args.push(query.limit.into());
         all(&self.db, Context::Read, &sql, &args, |r| {
             Ok(LoggedEvent {
@@ -488,6 +524,19 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
                 event: decode::event(r, 1)?,
             })
         })
+    }
+
+    /// The position of the event just before the tail: the same index read
+    /// backwards from the end, skipping the tail's events.
+    fn stock_log_tail(&self, query: &LogQuery) -> Stored<i64> {
+        let (position, filter, mut args) = log_filter(query);
+        let sql = format!(
+            "SELECT {position} FROM stock_events
+              WHERE {filter} ORDER BY {position} DESC LIMIT 1 OFFSET ?"
+        );
+        args.push(query.limit.into());
+        let before = first(&self.db, Context::Read, &sql, &args, |r| r.integer(0))?;
+        Ok(before.unwrap_or(query.after))
     }
 
     /// A batch its work gives up on writes nothing: its transaction is
