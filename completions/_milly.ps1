@@ -299,7 +299,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
             [CompletionResult]::new('revert', 'revert', [CompletionResultType]::ParameterValue, 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -399,7 +399,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
             [CompletionResult]::new('revert', 'revert', [CompletionResultType]::ParameterValue, 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -981,7 +981,7 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
             [CompletionResult]::new('revert', 'revert', [CompletionResultType]::ParameterValue, 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             break
         }
         'milly;help;stock;adjust' {

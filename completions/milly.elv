@@ -278,7 +278,7 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
             cand revert 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)'
             cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
-            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;stock;adjust'= {
@@ -373,7 +373,7 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
             cand revert 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)'
             cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
-            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;stock;help;adjust'= {
@@ -900,7 +900,7 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
             cand revert 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)'
             cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
-            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
         }
         &'milly;help;stock;adjust'= {
         }

@@ -162,6 +162,8 @@ fn a_migration_lease_is_waited_for_and_taken_over_once_it_expires(db: &TestDb) {
     db.execute("DROP TRIGGER stock_events_no_update");
     db.execute("ALTER TABLE stock_events DROP FOREIGN KEY stock_events_reverted_event");
     db.execute("ALTER TABLE stock_events DROP INDEX stock_events_reverts, DROP COLUMN reverts");
+    db.execute("DROP TRIGGER stock_events_latest_version");
+    db.execute("ALTER TABLE products DROP COLUMN stock_version");
     db.execute("DELETE FROM milly_migrations WHERE version >= 14");
     db.execute(
         "INSERT INTO milly_migration_lease (name, holder, expires_at)
@@ -192,7 +194,10 @@ fn a_migration_lease_is_waited_for_and_taken_over_once_it_expires(db: &TestDb) {
             {"version": 15},
             {"version": 16},
             {"version": 17},
-            {"version": 18}
+            {"version": 18},
+            {"version": 19},
+            {"version": 20},
+            {"version": 21}
         ])
     );
     assert_eq!(

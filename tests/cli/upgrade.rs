@@ -165,9 +165,20 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
             "stock_event_reverts",
             "stock_events_no_update",
             "stock_events_no_delete",
+            "product_stock_versions",
+            "stock_events_latest_version",
+            "product_stock_versions_backfill",
         ]
     );
     assert_eq!(snapshot(db), before, "every row and value kept");
+    assert_eq!(
+        db.query_strings("SELECT stock_version FROM products ORDER BY seq"),
+        db.query_strings(
+            "SELECT (SELECT MAX(version) FROM stock_events e WHERE e.product_id = p.id) \
+               FROM products p ORDER BY p.seq"
+        ),
+        "each product records its ledger's latest version"
+    );
     // The replaced discount was switched off when its replacement was set;
     // the deactivated coupon's time is unknown and stays so.
     assert_eq!(

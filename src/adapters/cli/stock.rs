@@ -25,8 +25,9 @@ pub enum StockCommand {
     /// first (streamed)
     History(HistoryArgs),
     /// Check every ledger (or one): versions 1..n without gaps, each total
-    /// the previous total plus the change, never below zero. Exit 0 with a
-    /// summary, or exit 4 (ledger_inconsistent) with one row per problem
+    /// the previous total plus the change, never below zero, ending at the
+    /// version its product records as the latest. Exit 0 with a summary, or
+    /// exit 4 (ledger_inconsistent) with one row per problem
     Verify(super::stock_verify::VerifyArgs),
 }
 

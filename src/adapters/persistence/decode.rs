@@ -197,7 +197,8 @@ pub fn event(r: &dyn Columns, i: usize) -> Result<StockEvent, StoreError> {
     })
 }
 
-/// Columns: product_id, version, change, total_after_change. Nothing but
+/// Columns: product_id, version, change, total_after_change, the product
+/// row's recorded latest version. Nothing but
 /// the id is judged: a broken total is what a ledger audit looks for.
 pub fn ledger_entry(r: &dyn Columns, i: usize) -> Result<LedgerEntry, StoreError> {
     Ok(LedgerEntry {
@@ -205,6 +206,7 @@ pub fn ledger_entry(r: &dyn Columns, i: usize) -> Result<LedgerEntry, StoreError
         version: r.integer(i + 1)?,
         change: r.integer(i + 2)?,
         total_after_change: r.integer(i + 3)?,
+        recorded_latest: r.integer(i + 4)?,
     })
 }
 

@@ -38,6 +38,9 @@ macro_rules! history {
             16 "0016" "stock_event_reverts",
             17 "0017" "stock_events_no_update",
             18 "0018" "stock_events_no_delete",
+            19 "0019" "product_stock_versions",
+            20 "0020" "stock_events_latest_version",
+            21 "0021" "product_stock_versions_backfill",
         )
     };
 }

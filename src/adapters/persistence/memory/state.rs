@@ -289,14 +289,18 @@ impl State {
 
     /// Every ledger row (or one product's), grouped by product in id order
     /// and in version order, then the products without any row.
+    /// No row here is ever removed, so a ledger ends where its product
+    /// says it does: at its highest version.
     pub fn scan_ledgers(&self, product: Option<&ProductId>) -> Vec<LedgerScan> {
         let entry = |&i: &usize| {
             let e: &StockEvent = &self.events[i];
+            let latest = self.ledgers[&e.product_id].keys().next_back();
             LedgerScan::Entry(LedgerEntry {
                 product_id: e.product_id.clone(),
                 version: e.version,
                 change: e.change,
                 total_after_change: e.total_after_change,
+                recorded_latest: latest.copied().unwrap_or(e.version),
             })
         };
         match product {

@@ -432,11 +432,13 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         })
     }
 
-    /// The product row is read with a shared lock, then the event is a
-    /// plain INSERT: the unique (product_id, version) index decides the race
-    /// between adjusters (shared locks do not block each other), and
-    /// archiving, which needs the row exclusively, waits for the append or
-    /// goes first. Not an INSERT … SELECT: InnoDB gives that statement the
+    /// The product row is locked for update, then the event is a plain
+    /// INSERT: the unique (product_id, version) index decides the race
+    /// between adjusters, and archiving waits for the append or goes
+    /// first. Not a shared lock: the schema's trigger moves the product
+    /// row's recorded latest version on with every row appended, so an
+    /// appender holding the row shared would deadlock with another one
+    /// wanting it exclusively. Not an INSERT … SELECT: InnoDB gives that statement the
     /// table's AUTO-INC lock for its whole run, so an append waiting behind
     /// a stock import's row locks would stall that import's own inserts
     /// until the lock timeout (error 1467).
@@ -444,7 +446,7 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         let id = &event.product_id;
         let cx = Context::AppendEvent(id.as_str());
         self.write(cx, |db| {
-            match product_state(db, cx, id, D::lock(Lock::Share))? {
+            match product_state(db, cx, id, D::lock(Lock::Update))? {
                 Locked::Missing => Err(StoreError::ProductNotFound(id.to_string())),
                 Locked::Archived => Err(StoreError::ProductArchived(id.to_string())),
                 Locked::Writable => db
@@ -466,7 +468,8 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
 
     /// Both statements see one snapshot. Rows come in the unique
     /// (product_id, version) index's order: no sort, and each row is handed
-    /// on as soon as it is read.
+    /// on as soon as it is read, with the latest version its product row
+    /// records (one primary-key lookup).
     fn scan_ledgers(
         &self,
         product: Option<&ProductId>,
@@ -475,15 +478,19 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         let args: Vec<Arg> = product.map(|id| id.as_str().into()).into_iter().collect();
         let (events, orphans) = match product {
             None => (
-                "SELECT product_id, version, `change`, total_after_change FROM stock_events
-                  ORDER BY product_id, version",
+                "SELECT e.product_id, e.version, e.`change`, e.total_after_change,
+                        (SELECT p.stock_version FROM products p WHERE p.id = e.product_id)
+                   FROM stock_events e
+                  ORDER BY e.product_id, e.version",
                 "SELECT p.id FROM products p
                   WHERE NOT EXISTS (SELECT 1 FROM stock_events e WHERE e.product_id = p.id)
                   ORDER BY p.seq",
             ),
             Some(_) => (
-                "SELECT product_id, version, `change`, total_after_change FROM stock_events
-                  WHERE product_id = ? ORDER BY version",
+                "SELECT e.product_id, e.version, e.`change`, e.total_after_change,
+                        (SELECT p.stock_version FROM products p WHERE p.id = e.product_id)
+                   FROM stock_events e
+                  WHERE e.product_id = ? ORDER BY e.version",
                 "SELECT p.id FROM products p
                   WHERE p.id = ? AND NOT EXISTS (SELECT 1 FROM stock_events e WHERE e.product_id = p.id)",
             ),

@@ -1,0 +1,5 @@
+-- Every ledger row written, by milly or anyone else, moves the product's
+-- recorded latest version on.
+CREATE TRIGGER stock_events_latest_version AFTER INSERT ON stock_events FOR EACH ROW
+    UPDATE products SET stock_version = NEW.version
+     WHERE id = NEW.product_id AND stock_version < NEW.version;
