@@ -91,8 +91,10 @@ pub trait LedgerStore {
     /// Every stored ledger row, or only `product`'s, handed to `sink` as it
     /// is read so that memory stays flat: each product's rows together and
     /// in version order, then every product (or only `product`) that has no
-    /// row at all as `NoLedger`. Rows are handed over as stored, broken ones
-    /// included: judging them is the caller's business. Stops early, with
+    /// row at all as `NoLedger`. Each row carries the latest version its
+    /// product records (`LedgerEntry::recorded_latest`). Rows are handed
+    /// over as stored, broken ones included: judging them is the caller's
+    /// business. Stops early, with
     /// `Ok`, when `sink` breaks. Yields nothing for an unknown product.
     fn scan_ledgers(
         &self,

@@ -438,10 +438,10 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
     /// first. Not a shared lock: the schema's trigger moves the product
     /// row's recorded latest version on with every row appended, so an
     /// appender holding the row shared would deadlock with another one
-    /// wanting it exclusively. Not an INSERT … SELECT: InnoDB gives that statement the
-    /// table's AUTO-INC lock for its whole run, so an append waiting behind
-    /// a stock import's row locks would stall that import's own inserts
-    /// until the lock timeout (error 1467).
+    /// wanting it exclusively. Not an INSERT … SELECT: InnoDB gives that
+    /// statement the table's AUTO-INC lock for its whole run, so an append
+    /// waiting behind a stock import's row locks would stall that import's
+    /// own inserts until the lock timeout (error 1467).
     fn append_stock_event(&self, event: &StockEvent) -> Stored {
         let id = &event.product_id;
         let cx = Context::AppendEvent(id.as_str());
