@@ -545,6 +545,17 @@ pub(super) mod tests {
             stock(&["--change", "+5"]),
             stock(&["--change", "+5", "--expect-version", "1"])
         );
+        let event = "EVT01JD5Q3Z8X4N2M7K9P6R3T1V0W";
+        let revert = |args: &[&str]| current(&[&["stock", "revert"][..], args].concat());
+        assert_eq!(revert(&[event]), revert(&[&event.to_lowercase()]));
+        assert_ne!(revert(&[event]), revert(&[event, "--reason", "typo"]));
+        assert_ne!(revert(&[event]), revert(&["EVT01JD5Q3Z8X4N2M7K9P6R3T1V0X"]));
+        // A command newer than format 1 has no earlier fingerprint.
+        let (mut command, given) = parse(&["stock", "revert", event]);
+        assert!(fingerprints(&mut command, &given)
+            .unwrap()
+            .earlier
+            .is_empty());
         let csv = |args: &[&str]| {
             current(
                 &[
