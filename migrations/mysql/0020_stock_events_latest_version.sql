@@ -2,4 +2,4 @@
 -- recorded latest version on.
 CREATE TRIGGER stock_events_latest_version AFTER INSERT ON stock_events FOR EACH ROW
     UPDATE products SET stock_version = NEW.version
-     WHERE id = NEW.product_id AND stock_version < NEW.version;
+     WHERE id = NEW.product_id AND COALESCE(stock_version, 0) < NEW.version;

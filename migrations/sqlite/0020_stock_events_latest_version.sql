@@ -3,5 +3,5 @@
 CREATE TRIGGER stock_events_latest_version AFTER INSERT ON stock_events
 BEGIN
     UPDATE products SET stock_version = NEW.version
-     WHERE id = NEW.product_id AND stock_version < NEW.version;
+     WHERE id = NEW.product_id AND COALESCE(stock_version, 0) < NEW.version;
 END;

@@ -479,7 +479,7 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         let (events, orphans) = match product {
             None => (
                 "SELECT e.product_id, e.version, e.`change`, e.total_after_change,
-                        (SELECT p.stock_version FROM products p WHERE p.id = e.product_id)
+                        COALESCE((SELECT p.stock_version FROM products p WHERE p.id = e.product_id), 0)
                    FROM stock_events e
                   ORDER BY e.product_id, e.version",
                 "SELECT p.id FROM products p
@@ -488,7 +488,7 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
             ),
             Some(_) => (
                 "SELECT e.product_id, e.version, e.`change`, e.total_after_change,
-                        (SELECT p.stock_version FROM products p WHERE p.id = e.product_id)
+                        COALESCE((SELECT p.stock_version FROM products p WHERE p.id = e.product_id), 0)
                    FROM stock_events e
                   WHERE e.product_id = ? ORDER BY e.version",
                 "SELECT p.id FROM products p
