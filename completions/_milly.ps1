@@ -297,8 +297,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
+            [CompletionResult]::new('revert', 'revert', [CompletionResultType]::ParameterValue, 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -326,6 +327,28 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'milly;stock;revert' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--retry-attempts', '--retry-attempts', [CompletionResultType]::ParameterName, 'Attempts for a write that conflicts with other writers, first included')
+            [CompletionResult]::new('--retry-base-delay-ms', '--retry-base-delay-ms', [CompletionResultType]::ParameterName, 'Cap of the first random wait after a conflict; it doubles per attempt')
+            [CompletionResult]::new('--retry-max-delay-ms', '--retry-max-delay-ms', [CompletionResultType]::ParameterName, 'Longest single wait between attempts')
+            [CompletionResult]::new('--lock-timeout-ms', '--lock-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time one command waits for other processes'' locks, retries included')
+            [CompletionResult]::new('--connect-timeout-ms', '--connect-timeout-ms', [CompletionResultType]::ParameterName, 'Longest time connecting to a MySQL server may take, TLS and login included')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, recorded on the new ledger row (at most 200 characters)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'milly;stock;history' {
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -338,7 +361,9 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only movements at or after this time (RFC 3339, a date, today, -7d, +30d …)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only movements before this time (RFC 3339, a date, today, -7d …); with --since, the half-open span [since, until)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many movements (the oldest first)')
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Only the newest N movements, still printed oldest first')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --output json (together with another --output, a usage error)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report retries and other details on stderr')
@@ -372,12 +397,16 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         }
         'milly;stock;help' {
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
+            [CompletionResult]::new('revert', 'revert', [CompletionResultType]::ParameterValue, 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'milly;stock;help;adjust' {
+            break
+        }
+        'milly;stock;help;revert' {
             break
         }
         'milly;stock;help;history' {
@@ -950,11 +979,15 @@ Register-ArgumentCompleter -Native -CommandName 'milly' -ScriptBlock {
         }
         'milly;help;stock' {
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'Add to or take from a product''s stock (retried on concurrent writes)')
+            [CompletionResult]::new('revert', 'revert', [CompletionResultType]::ParameterValue, 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem')
             break
         }
         'milly;help;stock;adjust' {
+            break
+        }
+        'milly;help;stock;revert' {
             break
         }
         'milly;help;stock;history' {

@@ -214,6 +214,9 @@ _milly() {
             milly__subcmd__help__subcmd__stock,history)
                 cmd="milly__subcmd__help__subcmd__stock__subcmd__history"
                 ;;
+            milly__subcmd__help__subcmd__stock,revert)
+                cmd="milly__subcmd__help__subcmd__stock__subcmd__revert"
+                ;;
             milly__subcmd__help__subcmd__stock,verify)
                 cmd="milly__subcmd__help__subcmd__stock__subcmd__verify"
                 ;;
@@ -298,6 +301,9 @@ _milly() {
             milly__subcmd__stock,history)
                 cmd="milly__subcmd__stock__subcmd__history"
                 ;;
+            milly__subcmd__stock,revert)
+                cmd="milly__subcmd__stock__subcmd__revert"
+                ;;
             milly__subcmd__stock,verify)
                 cmd="milly__subcmd__stock__subcmd__verify"
                 ;;
@@ -309,6 +315,9 @@ _milly() {
                 ;;
             milly__subcmd__stock__subcmd__help,history)
                 cmd="milly__subcmd__stock__subcmd__help__subcmd__history"
+                ;;
+            milly__subcmd__stock__subcmd__help,revert)
+                cmd="milly__subcmd__stock__subcmd__help__subcmd__revert"
                 ;;
             milly__subcmd__stock__subcmd__help,verify)
                 cmd="milly__subcmd__stock__subcmd__help__subcmd__verify"
@@ -1820,7 +1829,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__help__subcmd__stock)
-            opts="adjust history verify"
+            opts="adjust revert history verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1848,6 +1857,20 @@ _milly() {
             return 0
             ;;
         milly__subcmd__help__subcmd__stock__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__help__subcmd__stock__subcmd__revert)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2838,7 +2861,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__stock)
-            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version adjust history verify help"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --help --version adjust revert history verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2958,7 +2981,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__stock__subcmd__help)
-            opts="adjust history verify help"
+            opts="adjust revert history verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3013,6 +3036,20 @@ _milly() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        milly__subcmd__stock__subcmd__help__subcmd__revert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         milly__subcmd__stock__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -3028,7 +3065,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__stock__subcmd__history)
-            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --since --limit --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --since --until --limit --tail --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3078,7 +3115,73 @@ _milly() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        milly__subcmd__stock__subcmd__revert)
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --reason --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-base-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-max-delay-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

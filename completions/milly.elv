@@ -276,8 +276,9 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
+            cand revert 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)'
             cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
-            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;stock;adjust'= {
@@ -303,6 +304,27 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'milly;stock;revert'= {
+            cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --retry-attempts 'Attempts for a write that conflicts with other writers, first included'
+            cand --retry-base-delay-ms 'Cap of the first random wait after a conflict; it doubles per attempt'
+            cand --retry-max-delay-ms 'Longest single wait between attempts'
+            cand --lock-timeout-ms 'Longest time one command waits for other processes'' locks, retries included'
+            cand --connect-timeout-ms 'Longest time connecting to a MySQL server may take, TLS and login included'
+            cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
+            cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
+            cand --reason 'Why, recorded on the new ledger row (at most 200 characters)'
+            cand --json 'Same as --output json (together with another --output, a usage error)'
+            cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
+            cand -v 'Report retries and other details on stderr'
+            cand --verbose 'Report retries and other details on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'milly;stock;history'= {
             cand --database-url 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]'
             cand -o 'Output format'
@@ -315,7 +337,9 @@ set edit:completion:arg-completer[milly] = {|@words|
             cand --actor 'Who is making the change, recorded on every row written and shown in histories (1 to 64 printable characters) [default: the OS user name]'
             cand --idempotency-key 'Run a write at most once: a rerun with the same key and the same request prints the first run''s result and writes nothing; the same key with another request is refused (exit 4). 1 to 128 characters of A-Z a-z 0-9 . _ : - (ignored by commands that only read)'
             cand --since 'Only movements at or after this time (RFC 3339, a date, today, -7d, +30d …)'
+            cand --until 'Only movements before this time (RFC 3339, a date, today, -7d …); with --since, the half-open span [since, until)'
             cand --limit 'At most this many movements (the oldest first)'
+            cand --tail 'Only the newest N movements, still printed oldest first'
             cand --json 'Same as --output json (together with another --output, a usage error)'
             cand --dry-run 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
             cand -v 'Report retries and other details on stderr'
@@ -347,11 +371,14 @@ set edit:completion:arg-completer[milly] = {|@words|
         }
         &'milly;stock;help'= {
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
+            cand revert 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)'
             cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
-            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'milly;stock;help;adjust'= {
+        }
+        &'milly;stock;help;revert'= {
         }
         &'milly;stock;help;history'= {
         }
@@ -871,10 +898,13 @@ set edit:completion:arg-completer[milly] = {|@words|
         }
         &'milly;help;stock'= {
             cand adjust 'Add to or take from a product''s stock (retried on concurrent writes)'
+            cand revert 'Undo one ledger row: append the opposite change, linked to it (`reverts`). Exit 4 if it would take stock below zero (insufficient_stock) or the row is already reverted (already_reverted)'
             cand history 'Print a product''s stock ledger, or every product''s movements, oldest first (streamed)'
-            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
+            cand verify 'Check every ledger (or one): versions 1..n without gaps, each total the previous total plus the change, never below zero, ending at the version its product records as the latest. Exit 0 with a summary, or exit 4 (ledger_inconsistent) with one row per problem'
         }
         &'milly;help;stock;adjust'= {
+        }
+        &'milly;help;stock;revert'= {
         }
         &'milly;help;stock;history'= {
         }

@@ -13,6 +13,10 @@ pub struct LedgerEntry {
     pub version: i64,
     pub change: i64,
     pub total_after_change: i64,
+    /// The version of the product's latest row as the product row records
+    /// it, which every row written moves on: a ledger that ends before it
+    /// lost its latest rows.
+    pub recorded_latest: i64,
 }
 
 /// What is wrong with one row of a ledger (or with a product that has none).
@@ -31,6 +35,10 @@ pub enum LedgerFault {
     NegativeTotal { found: i64 },
     /// A product without even its opening (version 1) row.
     NoLedger,
+    /// The ledger ends at another version than the product row records as
+    /// its latest: rows were removed from its end (or written past it
+    /// behind the schema's back).
+    LatestMismatch { recorded: i64, found: i64 },
 }
 
 impl LedgerFault {
@@ -41,6 +49,7 @@ impl LedgerFault {
             LedgerFault::BrokenTotal { .. } => "broken_total",
             LedgerFault::NegativeTotal { .. } => "negative_total",
             LedgerFault::NoLedger => "no_ledger",
+            LedgerFault::LatestMismatch { .. } => "latest_mismatch",
         }
     }
 }
@@ -62,6 +71,14 @@ impl fmt::Display for LedgerFault {
             ),
             LedgerFault::NegativeTotal { found } => write!(f, "total {found} is below zero"),
             LedgerFault::NoLedger => f.write_str("the product has no ledger rows at all"),
+            LedgerFault::LatestMismatch { recorded, found } if recorded > found => write!(
+                f,
+                "the product records version {recorded} as its latest, but its ledger ends at version {found}: its latest row(s) were removed"
+            ),
+            LedgerFault::LatestMismatch { recorded, found } => write!(
+                f,
+                "the ledger goes on to version {found}, past the version {recorded} the product records as its latest"
+            ),
         }
     }
 }
@@ -76,7 +93,8 @@ pub struct LedgerProblem {
 }
 
 /// Checks ledgers fed row by row, each product's rows together and in
-/// version order. Only the previous row is kept.
+/// version order, then [`LedgerCheck::finish`]. Only the previous row is
+/// kept.
 #[derive(Debug, Default)]
 pub struct LedgerCheck {
     previous: Option<LedgerEntry>,
@@ -94,9 +112,11 @@ impl LedgerCheck {
     /// gap the total is not compared: the rows in between are missing, so
     /// no expected total exists.
     pub fn entry(&mut self, entry: LedgerEntry) -> Vec<LedgerProblem> {
+        let mut ended = Vec::new();
         let (expected_version, previous_total) = match &self.previous {
             Some(p) if p.product_id == entry.product_id => (p.version + 1, p.total_after_change),
             _ => {
+                ended = self.finish();
                 self.products_checked += 1;
                 (1, 0)
             }
@@ -122,7 +142,25 @@ impl LedgerCheck {
         }
         let problems = self.problems(&entry.product_id, Some(entry.version), faults);
         self.previous = Some(entry);
-        problems
+        ended.extend(problems);
+        ended
+    }
+
+    /// The problem of the ledger fed last, if it does not end where its
+    /// product row says (at its last row's version, a mismatch): called
+    /// when another product's rows begin, and once after the last row.
+    pub fn finish(&mut self) -> Vec<LedgerProblem> {
+        let Some(last) = self.previous.take() else {
+            return Vec::new();
+        };
+        if last.version == last.recorded_latest {
+            return Vec::new();
+        }
+        let fault = LedgerFault::LatestMismatch {
+            recorded: last.recorded_latest,
+            found: last.version,
+        };
+        self.problems(&last.product_id, Some(last.version), vec![fault])
     }
 
     /// A product that has no ledger rows.
@@ -166,12 +204,31 @@ mod tests {
             version,
             change,
             total_after_change: total,
+            recorded_latest: 0,
         }
     }
 
+    /// The faults found in `rows`, whose product rows record the last
+    /// version given for each as its latest.
     fn faults(check: &mut LedgerCheck, rows: Vec<LedgerEntry>) -> Vec<(i64, &'static str)> {
-        rows.into_iter()
-            .flat_map(|r| check.entry(r))
+        let latest = |p: &ProductId| {
+            rows.iter()
+                .rev()
+                .find(|r| &r.product_id == p)
+                .map(|r| r.version)
+                .unwrap()
+        };
+        let rows: Vec<LedgerEntry> = rows
+            .iter()
+            .map(|r| LedgerEntry {
+                recorded_latest: latest(&r.product_id),
+                ..r.clone()
+            })
+            .collect();
+        let mut found: Vec<LedgerProblem> = rows.into_iter().flat_map(|r| check.entry(r)).collect();
+        found.extend(check.finish());
+        found
+            .into_iter()
             .map(|p| (p.version.unwrap(), p.fault.code()))
             .collect()
     }
@@ -218,6 +275,39 @@ mod tests {
             [(1, "broken_total")]
         );
         assert_eq!(check.problems, 1);
+    }
+
+    #[test]
+    fn a_ledger_that_ends_elsewhere_than_its_product_records_is_named() {
+        let (a, b) = (product(1), product(2));
+        let recorded = |r: LedgerEntry, latest: i64| LedgerEntry {
+            recorded_latest: latest,
+            ..r
+        };
+        let mut check = LedgerCheck::new();
+        // a lost its latest row (v3); b has one past what it records.
+        let rows = [
+            recorded(row(&a, 1, 10, 10), 3),
+            recorded(row(&a, 2, -4, 6), 3),
+            recorded(row(&b, 1, 1, 1), 1),
+            recorded(row(&b, 2, 1, 2), 1),
+        ];
+        let mut found: Vec<LedgerProblem> = rows.into_iter().flat_map(|r| check.entry(r)).collect();
+        found.extend(check.finish());
+        let named: Vec<(&ProductId, Option<i64>, String)> = found
+            .iter()
+            .map(|p| (&p.product_id, p.version, p.fault.to_string()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (&a, Some(2), "the product records version 3 as its latest, but its ledger ends at version 2: its latest row(s) were removed".to_owned()),
+                (&b, Some(2), "the ledger goes on to version 2, past the version 1 the product records as its latest".to_owned()),
+            ]
+        );
+        assert_eq!(found[0].fault.code(), "latest_mismatch");
+        assert_eq!((check.products_checked, check.problems), (2, 2));
+        assert!(check.finish().is_empty(), "each ledger is judged once");
     }
 
     #[test]

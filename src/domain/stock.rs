@@ -92,6 +92,9 @@ pub struct StockEvent {
     pub created_at: Instant,
     /// Who wrote it; `None` for rows written before actors were recorded.
     pub actor: Option<Actor>,
+    /// The event this one reverts (`stock revert`); `None` for every other
+    /// change. An event is reverted at most once.
+    pub reverts: Option<EventId>,
 }
 
 impl StockEvent {
@@ -107,6 +110,7 @@ impl StockEvent {
             reason: None,
             created_at: at,
             actor: None,
+            reverts: None,
         }
     }
 
@@ -152,7 +156,31 @@ impl StockEvent {
             reason,
             created_at: at,
             actor: self.actor.clone(),
+            reverts: None,
         })
+    }
+
+    /// The event that undoes `reverted` on top of this one, the product's
+    /// latest: the opposite change, linked to it, under the same rules as
+    /// any change (never below zero). `None` when `reverted` changed
+    /// nothing (an opening of 0), so there is nothing to undo. Whether
+    /// `reverted` was already reverted is the ledger's to say, not this
+    /// row's.
+    pub fn revert(
+        &self,
+        reverted: &StockEvent,
+        id: EventId,
+        reason: Option<Reason>,
+        at: Instant,
+    ) -> Option<Result<StockEvent, DomainError>> {
+        if reverted.change == 0 {
+            return None;
+        }
+        let opposite = StockChange(-reverted.change);
+        Some(self.next(id, opposite, reason, at).map(|mut event| {
+            event.reverts = Some(reverted.id.clone());
+            event
+        }))
     }
 }
 
@@ -232,5 +260,41 @@ mod tests {
         assert!(first
             .next(EventId::generate(at, 3), change("-30"), None, at)
             .is_ok());
+    }
+
+    #[test]
+    fn a_revert_is_the_opposite_change_linked_to_its_event() {
+        let first = opening("10");
+        let at = first.created_at;
+        let delivery = first
+            .next(EventId::generate(at, 3), change("+160"), None, at)
+            .unwrap();
+        let sale = delivery
+            .next(EventId::generate(at, 4), change("-5"), None, at)
+            .unwrap();
+        let revert = sale
+            .revert(&delivery, EventId::generate(at, 5), None, at)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (revert.change, revert.total_after_change, revert.version),
+            (-160, 5, 4)
+        );
+        assert_eq!(revert.reverts.as_ref(), Some(&delivery.id));
+        let sold_out = sale
+            .next(EventId::generate(at, 6), change("-160"), None, at)
+            .unwrap();
+        assert!(matches!(
+            sold_out.revert(&delivery, EventId::generate(at, 7), None, at),
+            Some(Err(DomainError::InsufficientStock {
+                current: 5,
+                would_be: -155,
+                ..
+            }))
+        ));
+        let empty = opening("0");
+        assert!(empty
+            .revert(&empty, EventId::generate(at, 8), None, at)
+            .is_none());
     }
 }

@@ -275,6 +275,22 @@ impl TestDb {
         }
     }
 
+    /// Runs raw SQL as another client would, and says whether the database
+    /// took it (for what the schema itself must refuse).
+    pub fn try_execute(&self, sql: &str) -> Result<(), String> {
+        match self.backend {
+            Backend::Sqlite => rusqlite::Connection::open(self.sqlite_path())
+                .unwrap()
+                .execute_batch(sql)
+                .map_err(|e| e.to_string()),
+            Backend::Mysql => {
+                use mysql::prelude::Queryable;
+                let mut conn = mysql::Conn::new(mysql::Opts::from_url(&self.url).unwrap()).unwrap();
+                conn.query_drop(sql).map_err(|e| e.to_string())
+            }
+        }
+    }
+
     /// Runs raw SQL that changes the database (to set up a broken state).
     pub fn execute(&self, sql: &str) {
         match self.backend {

@@ -184,7 +184,7 @@ fn an_empty_log_is_an_empty_list(db: &TestDb) {
     let csv = db.run(&["-o", "csv", "stock", "history"]).expect(0);
     assert_eq!(
         csv.stdout,
-        "id,product_id,version,change,total_after_change,reason,created_at,actor\n"
+        "id,product_id,version,change,total_after_change,reason,created_at,actor,reverts\n"
     );
     assert_eq!(
         db.run(&["-o", "ndjson", "stock", "history"])

@@ -25,6 +25,7 @@ mod lifecycle;
 mod list_all;
 mod products;
 mod relative_times;
+mod revert;
 mod security;
 mod snapshots;
 mod stock;

@@ -164,9 +164,23 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
             "product_name_trigrams_backfill",
             "discount_schedules",
             "discount_replacements",
+            "stock_event_reverts",
+            "stock_events_no_update",
+            "stock_events_no_delete",
+            "product_stock_versions",
+            "stock_events_latest_version",
+            "product_stock_versions_backfill",
         ]
     );
     assert_eq!(snapshot(db), before, "every row and value kept");
+    assert_eq!(
+        db.query_strings("SELECT stock_version FROM products ORDER BY seq"),
+        db.query_strings(
+            "SELECT (SELECT MAX(version) FROM stock_events e WHERE e.product_id = p.id) \
+               FROM products p ORDER BY p.seq"
+        ),
+        "each product records its ledger's latest version"
+    );
     // The replaced discount was switched off when its replacement was set;
     // the deactivated coupon's time is unknown and stays so.
     assert_eq!(
@@ -296,6 +310,39 @@ fn a_database_made_by_release_0_1_upgrades_with_every_row_kept(db: &TestDb) {
     .expect(4);
     db.product("After the upgrade", "1", "1");
     assert_eq!(db.counts(), [5, 11, 4, 3]);
+
+    // The ledger the release wrote is append-only now, and its rows can be
+    // reverted like new ones.
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM stock_events WHERE reverts IS NOT NULL"),
+        0
+    );
+    let delivery =
+        &db.query_strings("SELECT id FROM stock_events WHERE reason = 'delivery 1182'")[0];
+    let reverted = db.json(&["stock", "revert", delivery]);
+    assert_eq!(reverted["reverts"], delivery.as_str());
+    assert_eq!(reverted["change"], -50);
+    assert_eq!(reverted["new_stock_count"], 50);
+    assert_eq!(reverted["version"], 5);
+    db.run(&["stock", "revert", delivery]).expect(4);
+    let emptied = &db.query_strings(
+        "SELECT o.id FROM stock_events o JOIN stock_events b ON b.product_id = o.product_id \
+          WHERE b.reason = 'broken' AND o.version = 1",
+    )[0];
+    db.run(&["stock", "revert", emptied]).expect(4);
+    for sql in [
+        format!("DELETE FROM stock_events WHERE id = '{delivery}'"),
+        format!("UPDATE stock_events SET reason = NULL WHERE id = '{delivery}'"),
+    ] {
+        let refused = db.try_execute(&sql);
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("append-only")),
+            "{sql}: {refused:?}"
+        );
+    }
+    assert_eq!(db.counts(), [5, 12, 4, 3]);
+    let verified = db.json(&["stock", "verify"]);
+    assert_eq!(verified["problems"], 0, "{verified}");
     // Migrating again applies nothing.
     assert_eq!(
         db.json(&["db", "migrate"])["applied"],

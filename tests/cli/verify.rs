@@ -13,6 +13,7 @@ on_every_backend!(
     a_negative_total_is_reported_with_its_product_and_version,
     every_problem_is_one_row_in_every_format,
     one_product_can_be_verified_alone,
+    a_removed_latest_row_is_reported,
 );
 
 /// A product at 100 with changes +5 and -15: versions 1..3, totals 100, 105, 90.
@@ -25,11 +26,19 @@ fn ledger(db: &TestDb, name: &str) -> String {
     id
 }
 
-/// Runs raw SQL with CHECK constraints off, as a careless hand edit would.
+/// Runs raw SQL with CHECK constraints off and the ledger's append-only
+/// triggers dropped: someone bypassing the schema on purpose, the only way
+/// a ledger row can be changed or removed.
 fn damage(db: &TestDb, sql: &str) {
+    let bypass = "DROP TRIGGER IF EXISTS stock_events_no_update; \
+                  DROP TRIGGER IF EXISTS stock_events_no_delete;";
     match db.backend {
-        Backend::Sqlite => db.execute(&format!("PRAGMA ignore_check_constraints = ON; {sql}")),
-        Backend::Mysql => db.execute(&format!("SET SESSION check_constraint_checks = 0; {sql}")),
+        Backend::Sqlite => db.execute(&format!(
+            "PRAGMA ignore_check_constraints = ON; {bypass} {sql}"
+        )),
+        Backend::Mysql => db.execute(&format!(
+            "SET SESSION check_constraint_checks = 0; {bypass} {sql}"
+        )),
     }
 }
 
@@ -221,4 +230,30 @@ fn one_product_can_be_verified_alone(db: &TestDb) {
         .expect(3);
     assert!(run.stdout.is_empty(), "{run:?}");
     db.run(&["stock", "verify", "nonsense"]).expect(2);
+}
+
+/// Removing a ledger's latest rows leaves no gap and no broken total: only
+/// the product row, which records the latest version, tells.
+fn a_removed_latest_row_is_reported(db: &TestDb) {
+    let id = ledger(db, "Cut short");
+    ledger(db, "Sound");
+    damage(
+        db,
+        &format!("DELETE FROM stock_events WHERE product_id = '{id}' AND version = 3"),
+    );
+    assert_eq!(db.json(&["product", "show", &id])["stock_count"], 105);
+    let (code, rows, stderr) = verify_json(db, &[]);
+    assert_eq!(code, 4, "{stderr}");
+    expect_inconsistent(&stderr);
+    assert_eq!(
+        problems(&rows),
+        [(id.clone(), Some(2), "latest_mismatch".to_owned())]
+    );
+    assert_eq!(
+        rows[0]["detail"],
+        "the product records version 3 as its latest, but its ledger ends at version 2: its latest row(s) were removed"
+    );
+    let (code, rows, _) = verify_json(db, &[&id]);
+    assert_eq!(code, 4);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
 }

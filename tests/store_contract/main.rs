@@ -14,6 +14,7 @@
 mod backends;
 #[path = "../common/ci.rs"]
 mod ci;
+mod ledger_stories;
 mod script_stories;
 mod stories;
 mod time_stories;
@@ -49,6 +50,7 @@ const NEEDS_SQL: &[&str] = &[
     "ledger_scans_hand_over_rows_as_stored",
     "a_stock_batch_commits_all_or_nothing",
     "a_dry_run_store_checks_every_write_and_keeps_nothing",
+    "the_database_itself_refuses_changing_or_removing_ledger_rows",
 ];
 
 fn main() {

@@ -21,12 +21,15 @@ fn scan(store: &dyn CatalogStore, product: Option<&ProductId>) -> Vec<LedgerScan
     found
 }
 
-fn entry(p: &Product, version: i64, change: i64, total: i64) -> LedgerScan {
+/// A scanned row of `p`, whose product row records `latest` as its
+/// ledger's latest version.
+fn entry(p: &Product, latest: i64, (version, change, total): (i64, i64, i64)) -> LedgerScan {
     LedgerScan::Entry(LedgerEntry {
         product_id: p.id.clone(),
         version,
         change,
         total_after_change: total,
+        recorded_latest: latest,
     })
 }
 
@@ -39,43 +42,61 @@ fn without_checks(db: &TestDb, sql: &str) -> String {
     }
 }
 
+/// SQL run after the ledger's append-only triggers are dropped: someone
+/// bypassing the schema on purpose, the only way a ledger row can be
+/// changed or removed.
+pub fn bypassing_the_append_only_ledger(sql: &str) -> String {
+    format!(
+        "DROP TRIGGER IF EXISTS stock_events_no_update; DROP TRIGGER IF EXISTS stock_events_no_delete; {sql}"
+    )
+}
+
 pub fn ledger_scans_hand_over_rows_as_stored(db: &TestDb) {
     let store = db.store();
     let a = create(store.as_ref(), "A", 100, 10);
     let b = create(store.as_ref(), "B", 100, 0);
     let bare = create(store.as_ref(), "Bare", 100, 5);
+    let cut = create(store.as_ref(), "Cut", 100, 3);
+    let opening = store.latest_stock_event(&cut.id).unwrap().unwrap();
+    store.append_stock_event(&next_event(&opening, 2)).unwrap();
     let mut latest = store.latest_stock_event(&a.id).unwrap().unwrap();
     for change in [5, -15] {
         let next = next_event(&latest, change);
         store.append_stock_event(&next).unwrap();
         latest = next;
     }
-    // Damage through the raw client: a broken total, a negative one, and
-    // a product without any ledger row.
+    // Damage through the raw client: a broken total, a negative one, a
+    // product without any ledger row, and one without its latest row.
     db.raw_exec(&without_checks(
         db,
-        &format!(
+        &bypassing_the_append_only_ledger(&format!(
             "UPDATE stock_events SET total_after_change = -7 WHERE product_id = '{}' AND version = 3",
             a.id
-        ),
+        )),
     ))
     .unwrap();
-    db.raw_exec(&format!(
+    db.raw_exec(&bypassing_the_append_only_ledger(&format!(
         "DELETE FROM stock_events WHERE product_id = '{}'",
         bare.id
-    ))
+    )))
+    .unwrap();
+    db.raw_exec(&bypassing_the_append_only_ledger(&format!(
+        "DELETE FROM stock_events WHERE product_id = '{}' AND version = 2",
+        cut.id
+    )))
     .unwrap();
 
     let mut by_product: Vec<(&Product, Vec<LedgerScan>)> = vec![
         (
             &a,
             vec![
-                entry(&a, 1, 10, 10),
-                entry(&a, 2, 5, 15),
-                entry(&a, 3, -15, -7),
+                entry(&a, 3, (1, 10, 10)),
+                entry(&a, 3, (2, 5, 15)),
+                entry(&a, 3, (3, -15, -7)),
             ],
         ),
-        (&b, vec![entry(&b, 1, 0, 0)]),
+        (&b, vec![entry(&b, 1, (1, 0, 0))]),
+        (&cut, vec![entry(&cut, 2, (1, 3, 3))]),
     ];
     // Products come grouped, in an order of the store's choosing.
     by_product.sort_by(|x, y| x.0.id.cmp(&y.0.id));
@@ -83,7 +104,14 @@ pub fn ledger_scans_hand_over_rows_as_stored(db: &TestDb) {
     expected.push(LedgerScan::NoLedger(bare.id.clone()));
     assert_eq!(scan(store.as_ref(), None), expected);
 
-    assert_eq!(scan(store.as_ref(), Some(&b.id)), vec![entry(&b, 1, 0, 0)]);
+    assert_eq!(
+        scan(store.as_ref(), Some(&b.id)),
+        vec![entry(&b, 1, (1, 0, 0))]
+    );
+    assert_eq!(
+        scan(store.as_ref(), Some(&cut.id)),
+        vec![entry(&cut, 2, (1, 3, 3))]
+    );
     assert_eq!(
         scan(store.as_ref(), Some(&bare.id)),
         vec![LedgerScan::NoLedger(bare.id.clone())]
@@ -132,6 +160,7 @@ pub fn the_log_pages_in_the_order_events_were_written(db: &TestDb) {
     let mut query = LogQuery {
         product: None,
         since: None,
+        until: None,
         after: 0,
         limit: 3,
     };
@@ -156,6 +185,7 @@ pub fn the_log_pages_in_the_order_events_were_written(db: &TestDb) {
     let since = LogQuery {
         product: None,
         since: Some(Instant::parse("at", "2025-07-02T00:00:00Z").unwrap()),
+        until: None,
         after: 0,
         limit: 10,
     };
@@ -167,6 +197,7 @@ pub fn the_log_pages_in_the_order_events_were_written(db: &TestDb) {
     let one = LogQuery {
         product: Some(a.id.clone()),
         since: None,
+        until: None,
         after: 1,
         limit: 1,
     };

@@ -94,6 +94,10 @@ impl LedgerStore for StaleLedger<'_> {
         self.store.latest_stock_event(id)
     }
 
+    fn stock_event(&self, id: &EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        self.store.stock_event(id)
+    }
+
     fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
         self.attempted_versions.borrow_mut().push(event.version);
         self.store.append_stock_event(event)
@@ -113,6 +117,10 @@ impl LedgerStore for StaleLedger<'_> {
 
     fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
         self.store.stock_log(query)
+    }
+
+    fn stock_log_tail(&self, query: &LogQuery) -> Result<i64, StoreError> {
+        self.store.stock_log_tail(query)
     }
 
     fn change_stock(

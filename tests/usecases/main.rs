@@ -12,6 +12,7 @@ mod import;
 mod import_stock;
 mod list_products;
 mod once;
+mod revert_stock;
 mod set_discount;
 mod show_product;
 mod stock_history;

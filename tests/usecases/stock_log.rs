@@ -1,5 +1,5 @@
-//! `stock history` without a product, or with `--since`/`--limit`: the
-//! movement log, streamed page by page.
+//! `stock history` without a product, or with `--since`/`--until`/
+//! `--limit`/`--tail`: the movement log, streamed page by page.
 
 use milly::app::ports::{ImportItem, ImportStore};
 use milly::app::usecases::{AdjustStock, StockLog};
@@ -33,7 +33,9 @@ fn all() -> StockLog {
     StockLog {
         product: None,
         since: None,
+        until: None,
         limit: None,
+        tail: None,
     }
 }
 
@@ -155,6 +157,75 @@ fn a_long_log_is_read_past_its_first_page() {
     .unwrap();
     assert_eq!(count, 2_001);
     assert_eq!(seen.last().map(|(_, v)| *v), Some(2_001));
+}
+
+#[test]
+fn until_ends_the_log_and_a_tail_is_its_newest_events_in_order() {
+    let world = World::new();
+    let a = world.product("A", "1.00", "5");
+    let b = world.product("B", "1.00", "5");
+    world.clock.set("2025-06-02T00:00:00Z");
+    adjust(&world, &a, "+1");
+    world.clock.set("2025-06-03T00:00:00Z");
+    adjust(&world, &b, "+1");
+    world.clock.set("2025-06-04T00:00:00Z");
+    adjust(&world, &a, "+1");
+    let until = |raw: &str| StockLog {
+        until: Some(at(raw).into()),
+        ..all()
+    };
+    assert_eq!(
+        log(&world, until("2025-06-03")).unwrap().1,
+        [(a.id.clone(), 1), (b.id.clone(), 1), (a.id.clone(), 2)],
+        "until is exclusive"
+    );
+    let tail = |n: u32, input: StockLog| {
+        log(
+            &world,
+            StockLog {
+                tail: Some(n),
+                ..input
+            },
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        tail(2, all()),
+        (2, vec![(b.id.clone(), 2), (a.id.clone(), 3)])
+    );
+    assert_eq!(
+        tail(2, until("2025-06-04")),
+        (2, vec![(a.id.clone(), 2), (b.id.clone(), 2)])
+    );
+    assert_eq!(
+        tail(
+            2,
+            StockLog {
+                product: Some(a.id.clone()),
+                ..all()
+            }
+        )
+        .1,
+        [(a.id.clone(), 2), (a.id.clone(), 3)]
+    );
+    assert_eq!(
+        tail(50, all()).0,
+        5,
+        "a tail longer than the log is all of it"
+    );
+    // Relative times resolve against the clock, like --since.
+    assert_eq!(
+        log(
+            &world,
+            StockLog {
+                until: Some(Moment::parse("--until", "-1d").unwrap()),
+                ..all()
+            }
+        )
+        .unwrap()
+        .0,
+        3
+    );
 }
 
 #[test]

@@ -169,34 +169,38 @@ fn listing(conn: &mut Conn, pages: &str, at: &str) -> Result<String> {
 }
 
 /// Read and insert in one transaction: the locking read holds the latest
-/// event until COMMIT, which InnoDB makes durable
-/// (innodb_flush_log_at_trx_commit = 1, the default).
+/// event (and the product row, whose archived flag it reads) until COMMIT,
+/// which InnoDB makes durable (innodb_flush_log_at_trx_commit = 1, the
+/// default). The insert is a plain VALUES: milly's schema moves the product
+/// row's recorded latest version on in a trigger, and MySQL refuses a
+/// trigger's update of a table its statement reads (error 1442), so the
+/// archived check cannot ride along in an INSERT … SELECT.
 fn adjust(conn: &mut Conn, id: &str, change: i64) -> Result<String> {
     let quoted = lit(id);
     conn.query_drop("START TRANSACTION").map_err(err)?;
     let result = (|| {
-        let latest: Option<(i64, i64)> = conn
+        let latest: Option<(i64, i64, i64)> = conn
             .query_first(format!(
-                "SELECT total_after_change, version FROM stock_events
-                  WHERE product_id = {quoted} ORDER BY version DESC LIMIT 1 FOR UPDATE"
+                "SELECT e.total_after_change, e.version, p.archived_at IS NOT NULL
+                   FROM stock_events e JOIN products p ON p.id = e.product_id
+                  WHERE e.product_id = {quoted} ORDER BY e.version DESC LIMIT 1 FOR UPDATE"
             ))
             .map_err(err)?;
-        let (total, version) = latest.ok_or_else(|| format!("no product {id}"))?;
+        let (total, version, archived) = latest.ok_or_else(|| format!("no product {id}"))?;
+        if archived != 0 {
+            return Err(format!("product {id} is archived"));
+        }
         let (total, version) = (total + change, version + 1);
         let created_at = chrono::Utc::now()
             .format("%Y-%m-%d %H:%M:%S%.6f")
             .to_string();
         conn.query_drop(format!(
             "INSERT INTO stock_events (id, product_id, `change`, total_after_change, version, reason, created_at, actor)
-             SELECT {event}, {quoted}, {change}, {total}, {version}, NULL, {at}, NULL FROM DUAL
-              WHERE NOT EXISTS (SELECT 1 FROM products WHERE id = {quoted} AND archived_at IS NOT NULL)",
+             VALUES ({event}, {quoted}, {change}, {total}, {version}, NULL, {at}, NULL)",
             event = lit(&output::event_id()),
             at = lit(&created_at),
         ))
         .map_err(err)?;
-        if conn.affected_rows() != 1 {
-            return Err(format!("product {id} is archived"));
-        }
         Ok(output::adjusted(version, total))
     })();
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };

@@ -144,7 +144,7 @@ impl Command {
             | Command::Completions { .. }
             | Command::Man { .. } => true,
             Command::Product(P::Create(_) | P::Update(_) | P::Archive(_) | P::Unarchive(_))
-            | Command::Stock(S::Adjust(_))
+            | Command::Stock(S::Adjust(_) | S::Revert(_))
             | Command::Discount(
                 discount::DiscountCommand::Set(_) | discount::DiscountCommand::Clear(_),
             )

@@ -62,6 +62,11 @@ const EXAMPLES: &[(&str, &str)] = &[
          milly stock adjust PROD01J… --change=-20 --expect-version 7",
     ),
     (
+        "stock revert",
+        "milly stock revert EVT01J… --reason 'delivery typed as 160, was 16'\n\
+         milly --dry-run stock revert EVT01J…",
+    ),
+    (
         "stock history",
         "milly stock history PROD01J…\n\
          milly stock history --since 2025-03-01 -o ndjson",

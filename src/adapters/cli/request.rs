@@ -116,6 +116,11 @@ fn request(command: &Command) -> Value {
             "reason": a.reason.as_ref().map(|r| r.as_str()),
             "expect_version": a.expect_version,
         }),
+        Command::Stock(StockCommand::Revert(a)) => json!({
+            "command": "stock revert",
+            "event_id": a.event_id.as_str(),
+            "reason": a.reason.as_ref().map(|r| r.as_str()),
+        }),
         Command::Discount(DiscountCommand::Set(a)) => json!({
             "command": "discount set",
             "product_id": a.product_id.as_str(),
@@ -540,6 +545,17 @@ pub(super) mod tests {
             stock(&["--change", "+5"]),
             stock(&["--change", "+5", "--expect-version", "1"])
         );
+        let event = "EVT01JD5Q3Z8X4N2M7K9P6R3T1V0W";
+        let revert = |args: &[&str]| current(&[&["stock", "revert"][..], args].concat());
+        assert_eq!(revert(&[event]), revert(&[&event.to_lowercase()]));
+        assert_ne!(revert(&[event]), revert(&[event, "--reason", "typo"]));
+        assert_ne!(revert(&[event]), revert(&["EVT01JD5Q3Z8X4N2M7K9P6R3T1V0X"]));
+        // A command newer than format 1 has no earlier fingerprint.
+        let (mut command, given) = parse(&["stock", "revert", event]);
+        assert!(fingerprints(&mut command, &given)
+            .unwrap()
+            .earlier
+            .is_empty());
         let csv = |args: &[&str]| {
             current(
                 &[

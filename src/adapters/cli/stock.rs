@@ -1,4 +1,4 @@
-//! `milly stock adjust|history`.
+//! `milly stock adjust|revert|history|verify`.
 
 use clap::{Args, Subcommand};
 
@@ -7,21 +7,27 @@ use super::parse::{domain, moment};
 use super::record::Record;
 use super::stream::StdoutRows;
 use super::views::{self, STOCK_HISTORY};
-use crate::app::usecases::{AdjustStock, StockLog};
+use crate::app::usecases::{AdjustStock, RevertStock, StockLog};
 use crate::app::{AppError, Catalog};
-use crate::domain::{Moment, ProductId, Reason, StockChange};
+use crate::domain::{EventId, Moment, ProductId, Reason, StockChange};
 
 #[derive(Debug, Clone, Subcommand)]
 #[command(defer = true)]
 pub enum StockCommand {
     /// Add to or take from a product's stock (retried on concurrent writes)
     Adjust(AdjustArgs),
+    /// Undo one ledger row: append the opposite change, linked to it
+    /// (`reverts`). Exit 4 if it would take stock below zero
+    /// (insufficient_stock) or the row is already reverted
+    /// (already_reverted)
+    Revert(RevertArgs),
     /// Print a product's stock ledger, or every product's movements, oldest
     /// first (streamed)
     History(HistoryArgs),
     /// Check every ledger (or one): versions 1..n without gaps, each total
-    /// the previous total plus the change, never below zero. Exit 0 with a
-    /// summary, or exit 4 (ledger_inconsistent) with one row per problem
+    /// the previous total plus the change, never below zero, ending at the
+    /// version its product records as the latest. Exit 0 with a summary, or
+    /// exit 4 (ledger_inconsistent) with one row per problem
     Verify(super::stock_verify::VerifyArgs),
 }
 
@@ -44,6 +50,16 @@ pub struct AdjustArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct RevertArgs {
+    /// The ledger row to undo (EVT…, the `id` in `stock history`)
+    #[arg(value_parser = domain(EventId::parse))]
+    pub(super) event_id: EventId,
+    /// Why, recorded on the new ledger row (at most 200 characters)
+    #[arg(long, value_parser = domain(Reason::parse))]
+    pub(super) reason: Option<Reason>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct HistoryArgs {
     /// The product's id (PROD…) [default: every product's movements, in the
     /// order they were written]
@@ -52,9 +68,17 @@ pub struct HistoryArgs {
     /// Only movements at or after this time (RFC 3339, a date, today, -7d, +30d …)
     #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = moment())]
     since: Option<Moment>,
+    /// Only movements before this time (RFC 3339, a date, today, -7d …);
+    /// with --since, the half-open span [since, until)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = moment())]
+    until: Option<Moment>,
     /// At most this many movements (the oldest first)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
+    /// Only the newest N movements, still printed oldest first
+    #[arg(long, value_name = "N", conflicts_with = "limit",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    tail: Option<u32>,
 }
 
 impl StockCommand {
@@ -64,6 +88,10 @@ impl StockCommand {
             StockCommand::Adjust(args) => format!(
                 "look for it at the end of `milly stock history {}`",
                 args.product_id
+            ),
+            StockCommand::Revert(args) => format!(
+                "look for a row whose `reverts` is {} in `milly stock history -o json`",
+                args.event_id
             ),
             StockCommand::History(_) | StockCommand::Verify(_) => "run the command again".into(),
         }
@@ -95,6 +123,16 @@ pub fn run(
                 attempts: Some(adjusted.attempts),
             })
         }
+        StockCommand::Revert(args) => {
+            let reverted = catalog.revert_stock(RevertStock {
+                event_id: args.event_id,
+                reason: args.reason,
+            })?;
+            Ok(StockOutput {
+                output: Output::One(Record::of(&views::StockReverted::of(&reverted))),
+                attempts: Some(reverted.attempts),
+            })
+        }
         StockCommand::History(args) => Ok(StockOutput {
             output: history(args, catalog, format)?,
             attempts: None,
@@ -111,7 +149,9 @@ fn history(args: HistoryArgs, catalog: &Catalog<'_>, format: Format) -> Result<O
     let log = StockLog {
         product: args.product_id,
         since: args.since,
+        until: args.until,
         limit: args.limit,
+        tail: args.tail,
     };
     let mut out = StdoutRows::new(format, STOCK_HISTORY);
     let streamed = catalog.stream_stock_log(log, &mut |event| {

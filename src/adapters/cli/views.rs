@@ -15,6 +15,7 @@ use crate::app::ports::{ImportCounts as StoreImportCounts, MigrationState, Store
 use crate::app::usecases::{
     Archived, CreatedProduct, DiscountSet, ImportedRow as CreatedRow, LedgerSummary,
     ProductSummary, ProductView, StockAdjusted as Adjusted, StockImportCounts as StockCounts,
+    StockReverted as Reverted,
 };
 use crate::domain::{self, Actor, Instant, Money, Percentage};
 
@@ -426,6 +427,9 @@ pub struct StockEvent<'a> {
     created_at: Option<At>,
     #[serde(skip_serializing_if = "Option::is_none")]
     actor: Option<Option<&'a str>>,
+    /// The row this one reverts (null for other changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reverts: Option<Option<&'a str>>,
 }
 
 impl<'a> StockEvent<'a> {
@@ -442,6 +446,7 @@ impl<'a> StockEvent<'a> {
             reason: Some(e.reason.as_ref().map(|r| r.as_str())),
             created_at: Some(At(e.created_at)),
             actor: Some(actor(&e.actor)),
+            reverts: Some(e.reverts.as_ref().map(|id| id.as_str())),
         }
     }
 
@@ -454,6 +459,7 @@ impl<'a> StockEvent<'a> {
             reason: None,
             created_at: None,
             actor: None,
+            reverts: None,
             ..StockEvent::logged(e)
         }
     }
@@ -468,6 +474,7 @@ pub const STOCK_HISTORY: &[&str] = &[
     "reason",
     "created_at",
     "actor",
+    "reverts",
 ];
 
 pub const STOCK_IMPORTED: &[&str] = &[
@@ -499,6 +506,38 @@ impl<'a> StockAdjusted<'a> {
         StockAdjusted {
             product_id: e.product_id.as_str(),
             event_id: e.id.as_str(),
+            change: e.change,
+            new_stock_count: e.total_after_change,
+            version: e.version,
+            reason: e.reason.as_ref().map(|r| r.as_str()),
+            created_at: At(e.created_at),
+            actor: actor(&e.actor),
+        }
+    }
+}
+
+/// What `stock revert` did: the new ledger row, shaped like `stock
+/// adjust`'s, with the row it reverts.
+#[derive(Serialize)]
+pub struct StockReverted<'a> {
+    product_id: &'a str,
+    event_id: &'a str,
+    reverts: &'a str,
+    change: i64,
+    new_stock_count: i64,
+    version: i64,
+    reason: Option<&'a str>,
+    created_at: At,
+    actor: Option<&'a str>,
+}
+
+impl<'a> StockReverted<'a> {
+    pub fn of(r: &'a Reverted) -> Self {
+        let e = &r.event;
+        StockReverted {
+            product_id: e.product_id.as_str(),
+            event_id: e.id.as_str(),
+            reverts: e.reverts.as_ref().map_or("", |id| id.as_str()),
             change: e.change,
             new_stock_count: e.total_after_change,
             version: e.version,
@@ -991,6 +1030,7 @@ mod tests {
             reason: Some(Reason::parse("reason", "sold").unwrap()),
             created_at: at("2025-06-01"),
             actor: who(),
+            reverts: None,
         }
     }
 
@@ -1129,6 +1169,16 @@ mod tests {
         assert_eq!(
             names(&|| Record::of(&StockAdjusted::of(&adjusted))),
             "product_id event_id change new_stock_count version reason created_at actor"
+        );
+        let mut revert = event();
+        revert.reverts = Some(EventId::parse("id", "EVT01JD5Q3Z8X4N2M7K9P6R3T1V0X").unwrap());
+        let reverted = Reverted {
+            event: revert,
+            attempts: 1,
+        };
+        assert_eq!(
+            names(&|| Record::of(&StockReverted::of(&reverted))),
+            "product_id event_id reverts change new_stock_count version reason created_at actor"
         );
     }
 

@@ -175,8 +175,11 @@ fn pair<T>(old: Option<T>, new: Option<T>) -> Option<Edit<T>> {
     new.map(|new| Edit { old, new })
 }
 
+/// How many columns [`event`] reads.
+pub const EVENT_WIDTH: usize = 9;
+
 /// Columns: id, product_id, change, total_after_change, version, reason,
-/// created_at, actor.
+/// created_at, actor, reverts.
 pub fn event(r: &dyn Columns, i: usize) -> Result<StockEvent, StoreError> {
     Ok(StockEvent {
         id: stored(r, i, EventId::parse("stored id", &r.text(i)?))?,
@@ -190,10 +193,12 @@ pub fn event(r: &dyn Columns, i: usize) -> Result<StockEvent, StoreError> {
             .transpose()?,
         created_at: r.instant(i + 6)?,
         actor: actor(r, i + 7)?,
+        reverts: optional_event_id(r, i + 8)?,
     })
 }
 
-/// Columns: product_id, version, change, total_after_change. Nothing but
+/// Columns: product_id, version, change, total_after_change, the product
+/// row's recorded latest version. Nothing but
 /// the id is judged: a broken total is what a ledger audit looks for.
 pub fn ledger_entry(r: &dyn Columns, i: usize) -> Result<LedgerEntry, StoreError> {
     Ok(LedgerEntry {
@@ -201,6 +206,7 @@ pub fn ledger_entry(r: &dyn Columns, i: usize) -> Result<LedgerEntry, StoreError
         version: r.integer(i + 1)?,
         change: r.integer(i + 2)?,
         total_after_change: r.integer(i + 3)?,
+        recorded_latest: r.integer(i + 4)?,
     })
 }
 
@@ -320,6 +326,13 @@ pub fn first_per_product(rows: Vec<(ProductListing, Option<i64>)>) -> Vec<Produc
 /// A product id column.
 pub fn product_id(r: &dyn Columns, i: usize) -> Result<ProductId, StoreError> {
     stored(r, i, ProductId::parse("stored id", &r.text_ref(i)?))
+}
+
+/// A ledger row id column that may be NULL.
+pub fn optional_event_id(r: &dyn Columns, i: usize) -> Result<Option<EventId>, StoreError> {
+    r.optional_text(i)?
+        .map(|raw| stored(r, i, EventId::parse("stored id", &raw)))
+        .transpose()
 }
 
 /// A discount id column.

@@ -37,6 +37,12 @@ macro_rules! history {
             15 "0015" "product_name_trigrams_backfill",
             16 "0016" "discount_schedules",
             17 "0017" "discount_replacements",
+            18 "0018" "stock_event_reverts",
+            19 "0019" "stock_events_no_update",
+            20 "0020" "stock_events_no_delete",
+            21 "0021" "product_stock_versions",
+            22 "0022" "stock_events_latest_version",
+            23 "0023" "product_stock_versions_backfill",
         )
     };
 }

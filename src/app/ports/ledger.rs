@@ -3,7 +3,7 @@
 use std::ops::ControlFlow;
 
 use super::StoreError;
-use crate::domain::{Instant, LedgerEntry, ProductId, StockEvent};
+use crate::domain::{EventId, Instant, LedgerEntry, ProductId, StockEvent};
 
 /// What a ledger scan finds, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct LogQuery {
     pub product: Option<ProductId>,
     /// Only events created at or after this instant.
     pub since: Option<Instant>,
+    /// Only events created before this instant.
+    pub until: Option<Instant>,
     /// Start after the event at this position (0: from the start).
     pub after: i64,
     /// At most this many events.
@@ -33,6 +35,14 @@ pub struct LogQuery {
 pub struct LoggedEvent {
     pub position: i64,
     pub event: StockEvent,
+}
+
+/// One ledger row and the row that reverts it, if one does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedEvent {
+    pub event: StockEvent,
+    /// The id of the row whose `reverts` names this one.
+    pub reverted_by: Option<EventId>,
 }
 
 /// The write transaction of a bulk stock change (`import stock`).
@@ -60,12 +70,18 @@ pub trait LedgerStore {
     /// does not exist.
     fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError>;
 
+    /// The ledger row with this id, whatever its product, and the row that
+    /// reverts it; `None` when no row has the id.
+    fn stock_event(&self, id: &EventId) -> Result<Option<RecordedEvent>, StoreError>;
+
     /// Appends `event`. MUST return `Conflict` (and write nothing) when an
     /// event with the same product and version exists, or when the database
     /// reports contention that a retry can resolve; MUST return
     /// `ProductNotFound` when the product does not exist and
     /// `ProductArchived` when it is archived, checked in the same statement
-    /// or transaction as the write.
+    /// or transaction as the write. An event that reverts a row another
+    /// event already reverts is a `Conflict` too (the schema keeps an event
+    /// reverted at most once; the caller re-reads and finds it reverted).
     fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError>;
 
     /// The product's whole ledger, oldest first; `None` when the product does
@@ -75,8 +91,10 @@ pub trait LedgerStore {
     /// Every stored ledger row, or only `product`'s, handed to `sink` as it
     /// is read so that memory stays flat: each product's rows together and
     /// in version order, then every product (or only `product`) that has no
-    /// row at all as `NoLedger`. Rows are handed over as stored, broken ones
-    /// included: judging them is the caller's business. Stops early, with
+    /// row at all as `NoLedger`. Each row carries the latest version its
+    /// product records (`LedgerEntry::recorded_latest`). Rows are handed
+    /// over as stored, broken ones included: judging them is the caller's
+    /// business. Stops early, with
     /// `Ok`, when `sink` breaks. Yields nothing for an unknown product.
     fn scan_ledgers(
         &self,
@@ -91,6 +109,14 @@ pub trait LedgerStore {
     /// page at its end as at its start). An empty page is `Ok(vec![])`,
     /// also for an unknown product.
     fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError>;
+
+    /// Where the log's tail begins: the `after` from which a page of
+    /// `query.limit` events is the newest `query.limit` events the query
+    /// selects after `query.after` (`query.after` itself when there are no
+    /// more than that). One query, which MUST NOT read the events before
+    /// the tail's, so the newest events of a long log cost no more to find
+    /// than the oldest.
+    fn stock_log_tail(&self, query: &LogQuery) -> Result<i64, StoreError>;
 
     /// Runs `work` in one write transaction and commits what it appended
     /// when it returns `Ok(true)`; on `Ok(false)` or an error nothing is

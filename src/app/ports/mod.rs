@@ -33,7 +33,7 @@ use crate::domain::Instant;
 pub use coupons::{CouponQuery, CouponStore};
 pub use discounts::{DiscountQuery, DiscountStore};
 pub use import::{ImportAborted, ImportCounts, ImportItem, ImportStore};
-pub use ledger::{LedgerScan, LedgerStore, LogQuery, LoggedEvent, StockBatch};
+pub use ledger::{LedgerScan, LedgerStore, LogQuery, LoggedEvent, RecordedEvent, StockBatch};
 pub use products::{PageStart, ProductDetails, ProductListing, ProductQuery, ProductStore};
 pub use requests::{RecordedRequest, RequestLog};
 pub use schema::{MigrationState, SchemaStore, StoreStatus};

@@ -12,6 +12,7 @@ mod import_rows;
 mod import_stock;
 mod list_products;
 mod once;
+mod revert_stock;
 mod set_discount;
 mod show_product;
 mod stock_history;
@@ -29,6 +30,7 @@ pub use import_rows::{CouponRow, ImportRow, OpenRows, ProductRow, RowSource, Sto
 pub use import_stock::StockImportCounts;
 pub use list_products::{ListProducts, ProductSummary};
 pub use once::{Keyed, Once};
+pub use revert_stock::{RevertStock, StockReverted};
 pub use set_discount::SetDiscount;
 pub use show_product::{ProductView, ShowProduct};
 pub use stock_log::StockLog;

@@ -10,8 +10,12 @@ pub struct StockLog {
     pub product: Option<ProductId>,
     /// Only events created at or after this instant.
     pub since: Option<Moment>,
-    /// At most this many events.
+    /// Only events created before this instant.
+    pub until: Option<Moment>,
+    /// At most this many events, the oldest first.
     pub limit: Option<u64>,
+    /// Only the newest this many events (still oldest first).
+    pub tail: Option<u32>,
 }
 
 /// Events per query when streaming the log.
@@ -41,13 +45,27 @@ impl Catalog<'_> {
             Some(since) => Some(self.resolve(Some(since))?),
             None => None,
         };
+        let until = match &input.until {
+            Some(until) => Some(self.resolve(Some(until))?),
+            None => None,
+        };
         let mut remaining = input.limit.unwrap_or(u64::MAX);
         let mut query = LogQuery {
             product: input.product,
             since,
+            until,
             after: 0,
             limit: LOG_PAGE,
         };
+        // The tail is read forwards like the rest of the log, from just
+        // before its first event: memory stays flat however long it is.
+        if let Some(tail) = input.tail {
+            query.after = self.stores.ledger.stock_log_tail(&LogQuery {
+                limit: tail,
+                ..query.clone()
+            })?;
+            remaining = remaining.min(u64::from(tail));
+        }
         let mut count = 0;
         while remaining > 0 {
             query.limit = u32::try_from(remaining).map_or(LOG_PAGE, |r| r.min(LOG_PAGE));

@@ -26,23 +26,39 @@ impl Catalog<'_> {
     ) -> Result<LedgerSummary, AppError> {
         let mut check = LedgerCheck::new();
         let mut stopped = None;
-        let mut report = |problem| match on_problem(problem) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                stopped = Some(e);
-                ControlFlow::Break(())
+        // Once `on_problem` fails, nothing more is handed to it.
+        let mut report = |problem| {
+            if stopped.is_some() {
+                return ControlFlow::Break(());
+            }
+            match on_problem(problem) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    stopped = Some(e);
+                    ControlFlow::Break(())
+                }
             }
         };
         self.stores.ledger.scan_ledgers(product, &mut |found| {
             let problems = match found {
                 LedgerScan::Entry(entry) => check.entry(entry),
-                LedgerScan::NoLedger(id) => vec![check.no_ledger(id)],
+                LedgerScan::NoLedger(id) => {
+                    let mut problems = check.finish();
+                    problems.push(check.no_ledger(id));
+                    problems
+                }
             };
             for problem in problems {
                 report(problem)?;
             }
             ControlFlow::Continue(())
         })?;
+        // The last ledger read is judged once no rows of it can follow.
+        for problem in check.finish() {
+            if report(problem).is_break() {
+                break;
+            }
+        }
         if let Some(e) = stopped {
             return Err(e);
         }

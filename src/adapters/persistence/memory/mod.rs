@@ -50,12 +50,12 @@ use super::migrations;
 use crate::app::ports::{
     CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
     ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
-    ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, SchemaStore,
-    StockBatch, StoreError, StoreStatus, UnitEnd, UnitOfWork,
+    ProductListing, ProductQuery, ProductStore, RecordedEvent, RecordedRequest, RequestLog,
+    SchemaStore, StockBatch, StoreError, StoreStatus, UnitEnd, UnitOfWork,
 };
 use crate::domain::{
-    Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey, Instant, Product,
-    ProductChange, ProductId, Replacement, StockEvent,
+    Actor, Coupon, CouponCode, CustomerId, Discount, DiscountId, EventId, IdempotencyKey, Instant,
+    Product, ProductChange, ProductId, Replacement, StockEvent,
 };
 use state::{EventWrite, State};
 
@@ -417,6 +417,10 @@ impl LedgerStore for MemoryStore {
         Ok(self.read(|s| s.latest_event(id).cloned()))
     }
 
+    fn stock_event(&self, id: &EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        Ok(self.read(|s| s.recorded_event(id)))
+    }
+
     fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
         self.write(Waited::Retried, |s| s.append_event(event))
     }
@@ -441,6 +445,10 @@ impl LedgerStore for MemoryStore {
 
     fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
         Ok(self.read(|s| s.stock_log(query)))
+    }
+
+    fn stock_log_tail(&self, query: &LogQuery) -> Result<i64, StoreError> {
+        Ok(self.read(|s| s.stock_log_tail(query)))
     }
 
     /// The batch holds the write lock from its first read to its end, so

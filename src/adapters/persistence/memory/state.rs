@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::app::ports::{
     CouponQuery, DiscountQuery, LedgerScan, LogQuery, LoggedEvent, PageStart, ProductDetails,
-    ProductListing, ProductQuery, RecordedRequest, StoreError,
+    ProductListing, ProductQuery, RecordedEvent, RecordedRequest, StoreError,
 };
 use crate::domain::schedule::{plan_replacement, Scheduled};
 use crate::domain::{
@@ -54,7 +54,10 @@ pub(super) struct State {
     product_index: HashMap<ProductId, usize>,
     archived: usize,
     events: Vec<StockEvent>,
-    event_ids: HashSet<EventId>,
+    /// Index in `events` of each ledger row.
+    event_ids: HashMap<EventId, usize>,
+    /// Each reverted row's id → the id of the row that reverts it.
+    reverted: HashMap<EventId, EventId>,
     /// Each product's ledger: version → index in `events`. Ordered by
     /// product id, as the SQL ledger scans read their unique index.
     ledgers: BTreeMap<ProductId, BTreeMap<i64, usize>>,
@@ -126,6 +129,15 @@ impl State {
     pub fn latest_event(&self, id: &ProductId) -> Option<&StockEvent> {
         let ledger = self.ledgers.get(id)?;
         ledger.values().next_back().map(|&i| &self.events[i])
+    }
+
+    /// A ledger row by its id, and the id of the row that reverts it.
+    pub fn recorded_event(&self, id: &EventId) -> Option<RecordedEvent> {
+        let index = *self.event_ids.get(id)?;
+        Some(RecordedEvent {
+            event: self.events[index].clone(),
+            reverted_by: self.reverted.get(id).cloned(),
+        })
     }
 
     pub fn history(&self, id: &ProductId) -> Option<Vec<StockEvent>> {
@@ -289,14 +301,18 @@ impl State {
 
     /// Every ledger row (or one product's), grouped by product in id order
     /// and in version order, then the products without any row.
+    /// No row here is ever removed, so a ledger ends where its product
+    /// says it does: at its highest version.
     pub fn scan_ledgers(&self, product: Option<&ProductId>) -> Vec<LedgerScan> {
         let entry = |&i: &usize| {
             let e: &StockEvent = &self.events[i];
+            let latest = self.ledgers[&e.product_id].keys().next_back();
             LedgerScan::Entry(LedgerEntry {
                 product_id: e.product_id.clone(),
                 version: e.version,
                 change: e.change,
                 total_after_change: e.total_after_change,
+                recorded_latest: latest.copied().unwrap_or(e.version),
             })
         };
         match product {
@@ -317,24 +333,23 @@ impl State {
         }
     }
 
-    /// A page of the movement log: every event in the order written
-    /// (position: its place in that order), or one product's in version
-    /// order (position: the version), after `query.after`.
-    pub fn stock_log(&self, query: &LogQuery) -> Vec<LoggedEvent> {
-        let since = |e: &StockEvent| query.since.is_none_or(|s| e.created_at >= s);
-        let limit = query.limit as usize;
+    /// The movement log's events after `query.after`, as (position,
+    /// event): every event in the order written (position: its place in
+    /// that order), or one product's in version order (position: the
+    /// version), those outside `since` and `until` left out.
+    fn log<'a>(&'a self, query: &'a LogQuery) -> Vec<(i64, &'a StockEvent)> {
+        let kept = |e: &StockEvent| {
+            query.since.is_none_or(|s| e.created_at >= s)
+                && query.until.is_none_or(|u| e.created_at < u)
+        };
         match &query.product {
             None => {
                 let first = index_from(query.after.max(0)).min(self.events.len());
                 self.events[first..]
                     .iter()
                     .enumerate()
-                    .filter(|(_, e)| since(e))
-                    .take(limit)
-                    .map(|(i, e)| LoggedEvent {
-                        position: count(first + i + 1),
-                        event: e.clone(),
-                    })
+                    .map(|(i, e)| (count(first + i + 1), e))
+                    .filter(|(_, e)| kept(e))
                     .collect()
             }
             Some(id) => self
@@ -343,14 +358,30 @@ impl State {
                 .into_iter()
                 .flat_map(|ledger| ledger.range(query.after.saturating_add(1)..))
                 .map(|(&version, &i)| (version, &self.events[i]))
-                .filter(|(_, e)| since(e))
-                .take(limit)
-                .map(|(version, e)| LoggedEvent {
-                    position: version,
-                    event: e.clone(),
-                })
+                .filter(|(_, e)| kept(e))
                 .collect(),
         }
+    }
+
+    /// A page of the movement log (see [`State::log`]).
+    pub fn stock_log(&self, query: &LogQuery) -> Vec<LoggedEvent> {
+        self.log(query)
+            .into_iter()
+            .take(query.limit as usize)
+            .map(|(position, e)| LoggedEvent {
+                position,
+                event: e.clone(),
+            })
+            .collect()
+    }
+
+    /// The position just before the log's newest `query.limit` events.
+    pub fn stock_log_tail(&self, query: &LogQuery) -> i64 {
+        self.log(query)
+            .into_iter()
+            .rev()
+            .nth(query.limit as usize)
+            .map_or(query.after, |(position, _)| position)
     }
 
     pub fn list_discounts(&self, query: &DiscountQuery) -> Vec<Discount> {
@@ -438,11 +469,23 @@ impl State {
                 event.version
             )));
         }
-        if self.event_ids.contains(&event.id) {
+        if self.event_ids.contains_key(&event.id) {
             return Err(StoreError::Conflict(format!(
                 "a ledger row with id {} exists",
                 event.id
             )));
+        }
+        if let Some(reverted) = &event.reverts {
+            if self.reverted.contains_key(reverted) {
+                return Err(StoreError::Conflict(format!(
+                    "ledger row {reverted} is already reverted"
+                )));
+            }
+            if !self.event_ids.contains_key(reverted) {
+                return Err(refused(format!(
+                    "a ledger row reverts {reverted}, which does not exist"
+                )));
+            }
         }
         if event.version < 1 || event.total_after_change < 0 {
             return Err(refused(
@@ -457,7 +500,10 @@ impl State {
             .entry(event.product_id.clone())
             .or_default()
             .insert(event.version, self.events.len());
-        self.event_ids.insert(event.id.clone());
+        self.event_ids.insert(event.id.clone(), self.events.len());
+        if let Some(reverted) = &event.reverts {
+            self.reverted.insert(reverted.clone(), event.id.clone());
+        }
         self.events.push(event.clone());
     }
 

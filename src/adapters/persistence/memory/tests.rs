@@ -219,6 +219,7 @@ fn ledger_scans_group_rows_by_product_then_name_the_bare_ones() {
             version,
             change,
             total_after_change: total,
+            recorded_latest: 2,
         })
     };
     let mut by_id = vec![

@@ -169,7 +169,7 @@ impl<D: Dialect> StockBatch for SqlBatch<'_, D> {
         // Read after the locks: under READ COMMITTED this sees every append
         // committed before them.
         let latest = format!(
-            "SELECT e.id, e.product_id, e.`change`, e.total_after_change, e.version, e.reason, e.created_at, e.actor
+            "SELECT e.id, e.product_id, e.`change`, e.total_after_change, e.version, e.reason, e.created_at, e.actor, e.reverts
                FROM stock_events e
                JOIN (SELECT product_id, MAX(version) AS version FROM stock_events
                       WHERE product_id IN ({marks}) GROUP BY product_id) m

@@ -18,13 +18,13 @@ use crate::adapters::persistence::paging::PagePlan;
 use crate::app::ports::{
     CouponQuery, CouponStore, DiscountQuery, DiscountStore, ImportAborted, ImportCounts,
     ImportItem, ImportStore, LedgerScan, LedgerStore, LogQuery, LoggedEvent, ProductDetails,
-    ProductListing, ProductQuery, ProductStore, RecordedRequest, RequestLog, StockBatch,
-    StoreError, StoreStatus,
+    ProductListing, ProductQuery, ProductStore, RecordedEvent, RecordedRequest, RequestLog,
+    StockBatch, StoreError, StoreStatus,
 };
 use crate::domain::schedule::{plan_replacement, Scheduled};
 use crate::domain::{
-    Actor, ChangeKind, Coupon, CouponCode, CustomerId, Discount, DiscountId, IdempotencyKey,
-    Instant, Product, ProductChange, ProductId, Replacement, StockEvent, Window,
+    Actor, ChangeKind, Coupon, CouponCode, CustomerId, Discount, DiscountId, EventId,
+    IdempotencyKey, Instant, Product, ProductChange, ProductId, Replacement, StockEvent, Window,
 };
 
 /// A product's state as a write to it sees it.
@@ -113,6 +113,37 @@ fn record_change(db: &impl Dialect, change: &ProductChange) -> Stored {
     let cx = Context::WriteForProduct(change.product_id.as_str());
     db.execute(cx, &CHANGE_INSERT.sql(1), &change_args(change))
         .map(drop)
+}
+
+/// What a movement log query selects: the position column (`seq` for the
+/// store-wide log, the version for one product's), the condition, and its
+/// arguments.
+fn log_filter(query: &LogQuery) -> (&'static str, &'static str, Vec<Arg<'_>>) {
+    let since: Arg = query.since.into();
+    let until: Arg = query.until.into();
+    let mut args = vec![
+        query.after.into(),
+        since.clone(),
+        since,
+        until.clone(),
+        until,
+    ];
+    match &query.product {
+        None => (
+            "seq",
+            "seq > ? AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)",
+            args,
+        ),
+        Some(id) => {
+            args.push(id.as_str().into());
+            (
+                "version",
+                "version > ? AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)
+                 AND product_id = ?",
+                args,
+            )
+        }
+    }
 }
 
 impl<D: Dialect> SqlStore<D> {
@@ -400,19 +431,38 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         })
     }
 
-    /// The product row is read with a shared lock, then the event is a
-    /// plain INSERT: the unique (product_id, version) index decides the race
-    /// between adjusters (shared locks do not block each other), and
-    /// archiving, which needs the row exclusively, waits for the append or
-    /// goes first. Not an INSERT … SELECT: InnoDB gives that statement the
-    /// table's AUTO-INC lock for its whole run, so an append waiting behind
-    /// a stock import's row locks would stall that import's own inserts
-    /// until the lock timeout (error 1467).
+    /// Two lookups on unique indexes: the row by its id, the reverting row
+    /// by `reverts`.
+    fn stock_event(&self, id: &EventId) -> Stored<Option<RecordedEvent>> {
+        let sql = format!(
+            "SELECT {}, r.id FROM stock_events e
+               LEFT JOIN stock_events r ON r.reverts = e.id
+              WHERE e.id = ?",
+            event_columns("e")
+        );
+        first(&self.db, Context::Read, &sql, &[id.as_str().into()], |r| {
+            Ok(RecordedEvent {
+                event: decode::event(r, 0)?,
+                reverted_by: decode::optional_event_id(r, decode::EVENT_WIDTH)?,
+            })
+        })
+    }
+
+    /// The product row is locked for update, then the event is a plain
+    /// INSERT: the unique (product_id, version) index decides the race
+    /// between adjusters, and archiving waits for the append or goes
+    /// first. Not a shared lock: the schema's trigger moves the product
+    /// row's recorded latest version on with every row appended, so an
+    /// appender holding the row shared would deadlock with another one
+    /// wanting it exclusively. Not an INSERT … SELECT: InnoDB gives that
+    /// statement the table's AUTO-INC lock for its whole run, so an append
+    /// waiting behind a stock import's row locks would stall that import's
+    /// own inserts until the lock timeout (error 1467).
     fn append_stock_event(&self, event: &StockEvent) -> Stored {
         let id = &event.product_id;
         let cx = Context::AppendEvent(id.as_str());
         self.write(cx, |db| {
-            match product_state(db, cx, id, D::lock(Lock::Share))? {
+            match product_state(db, cx, id, D::lock(Lock::Update))? {
                 Locked::Missing => Err(StoreError::ProductNotFound(id.to_string())),
                 Locked::Archived => Err(StoreError::ProductArchived(id.to_string())),
                 Locked::Writable => db
@@ -434,7 +484,8 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
 
     /// Both statements see one snapshot. Rows come in the unique
     /// (product_id, version) index's order: no sort, and each row is handed
-    /// on as soon as it is read.
+    /// on as soon as it is read, with the latest version its product row
+    /// records (one primary-key lookup).
     fn scan_ledgers(
         &self,
         product: Option<&ProductId>,
@@ -443,15 +494,19 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
         let args: Vec<Arg> = product.map(|id| id.as_str().into()).into_iter().collect();
         let (events, orphans) = match product {
             None => (
-                "SELECT product_id, version, `change`, total_after_change FROM stock_events
-                  ORDER BY product_id, version",
+                "SELECT e.product_id, e.version, e.`change`, e.total_after_change,
+                        COALESCE((SELECT p.stock_version FROM products p WHERE p.id = e.product_id), 0)
+                   FROM stock_events e
+                  ORDER BY e.product_id, e.version",
                 "SELECT p.id FROM products p
                   WHERE NOT EXISTS (SELECT 1 FROM stock_events e WHERE e.product_id = p.id)
                   ORDER BY p.seq",
             ),
             Some(_) => (
-                "SELECT product_id, version, `change`, total_after_change FROM stock_events
-                  WHERE product_id = ? ORDER BY version",
+                "SELECT e.product_id, e.version, e.`change`, e.total_after_change,
+                        COALESCE((SELECT p.stock_version FROM products p WHERE p.id = e.product_id), 0)
+                   FROM stock_events e
+                  WHERE e.product_id = ? ORDER BY e.version",
                 "SELECT p.id FROM products p
                   WHERE p.id = ? AND NOT EXISTS (SELECT 1 FROM stock_events e WHERE e.product_id = p.id)",
             ),
@@ -480,23 +535,11 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
     /// A page of the movement log: the store-wide log in `seq` order (the
     /// primary key), one product's in version order (its unique index).
     fn stock_log(&self, query: &LogQuery) -> Stored<Vec<LoggedEvent>> {
-        let since: Arg = query.since.into();
-        let mut args = vec![query.after.into(), since.clone(), since];
-        let sql = match &query.product {
-            None => format!(
-                "SELECT seq, {EVENT_COLUMNS} FROM stock_events
-                  WHERE seq > ? AND (? IS NULL OR created_at >= ?)
-                  ORDER BY seq LIMIT ?"
-            ),
-            Some(id) => {
-                args.push(id.as_str().into());
-                format!(
-                    "SELECT version, {EVENT_COLUMNS} FROM stock_events
-                      WHERE version > ? AND (? IS NULL OR created_at >= ?) AND product_id = ?
-                      ORDER BY version LIMIT ?"
-                )
-            }
-        };
+        let (position, filter, mut args) = log_filter(query);
+        let sql = format!(
+            "SELECT {position}, {EVENT_COLUMNS} FROM stock_events
+              WHERE {filter} ORDER BY {position} LIMIT ?"
+        );
         args.push(query.limit.into());
         all(&self.db, Context::Read, &sql, &args, |r| {
             Ok(LoggedEvent {
@@ -504,6 +547,19 @@ impl<D: Dialect> LedgerStore for SqlStore<D> {
                 event: decode::event(r, 1)?,
             })
         })
+    }
+
+    /// The position of the event just before the tail: the same index read
+    /// backwards from the end, skipping the tail's events.
+    fn stock_log_tail(&self, query: &LogQuery) -> Stored<i64> {
+        let (position, filter, mut args) = log_filter(query);
+        let sql = format!(
+            "SELECT {position} FROM stock_events
+              WHERE {filter} ORDER BY {position} DESC LIMIT 1 OFFSET ?"
+        );
+        args.push(query.limit.into());
+        let before = first(&self.db, Context::Read, &sql, &args, |r| r.integer(0))?;
+        Ok(before.unwrap_or(query.after))
     }
 
     /// A batch its work gives up on writes nothing: its transaction is

@@ -13,7 +13,7 @@ pub const PRODUCT_COLUMNS: &str =
     "p.id, p.name, p.description, p.price_cents, p.created_at, p.updated_at, p.archived_at, p.actor";
 
 pub const EVENT_COLUMNS: &str =
-    "id, product_id, `change`, total_after_change, version, reason, created_at, actor";
+    "id, product_id, `change`, total_after_change, version, reason, created_at, actor, reverts";
 
 const DISCOUNT_FIELDS: &str = "id, product_id, percentage_bp, valid_from, valid_to, is_active, \
      created_at, actor, deactivated_at, deactivated_by, replaced_by";
@@ -31,6 +31,10 @@ fn qualified(alias: &str, fields: &str) -> String {
         .map(|f| format!("{alias}.{f}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+pub fn event_columns(alias: &str) -> String {
+    qualified(alias, EVENT_COLUMNS)
 }
 
 pub fn discount_columns(alias: &str) -> String {
@@ -181,7 +185,7 @@ pub fn product_args(position: i64, p: &Product) -> [Arg<'_>; 10] {
     ]
 }
 
-pub fn event_args(e: &StockEvent) -> [Arg<'_>; 8] {
+pub fn event_args(e: &StockEvent) -> [Arg<'_>; 9] {
     [
         e.id.as_str().into(),
         e.product_id.as_str().into(),
@@ -191,6 +195,7 @@ pub fn event_args(e: &StockEvent) -> [Arg<'_>; 8] {
         e.reason.as_ref().map(|r| r.as_str()).into(),
         e.created_at.into(),
         actor(&e.actor),
+        e.reverts.as_ref().map(|id| id.as_str()).into(),
     ]
 }
 
