@@ -1,6 +1,6 @@
 //! Customer coupons.
 
-use super::discount::{was_on_at, Deactivation};
+use super::discount::{applies, Deactivation};
 use super::id::CouponId;
 use super::percentage::Percentage;
 use super::schedule::CouponStatus;
@@ -26,9 +26,8 @@ pub struct Coupon {
 impl Coupon {
     /// Recorded by `at`, on then and inside its window.
     pub fn applies_at(&self, at: Instant) -> bool {
-        self.created_at <= at
-            && was_on_at(self.is_active, self.deactivated.as_ref(), at)
-            && self.window.contains(at)
+        let switch = (self.is_active, self.deactivated.as_ref());
+        applies(self.created_at, switch, self.window, at)
     }
 
     /// Its state at `at`. One deactivated by a milly that did not record

@@ -47,15 +47,26 @@ pub fn was_on_at(is_active: bool, deactivated: Option<&Deactivation>, at: Instan
     is_active || deactivated.is_some_and(|d| d.at > at)
 }
 
+/// Whether a discount or coupon recorded at `created_at`, switched on or
+/// off as given, over `window`, applies at `at`: recorded by then (what was
+/// recorded later never changes an answer for a past moment), on then, and
+/// inside its window.
+pub fn applies(
+    created_at: Instant,
+    (is_active, deactivated): (bool, Option<&Deactivation>),
+    window: Window,
+    at: Instant,
+) -> bool {
+    created_at <= at && was_on_at(is_active, deactivated, at) && window.contains(at)
+}
+
 impl Discount {
     /// The seed applied any active discount whatever its dates; milly also
     /// checks the window, and at a past instant whether it was recorded by
-    /// then and still on: what was recorded later never changes an answer
-    /// for a past moment.
+    /// then and still on (see [`applies`]).
     pub fn applies_at(&self, at: Instant) -> bool {
-        self.created_at <= at
-            && was_on_at(self.is_active, self.deactivated.as_ref(), at)
-            && self.window.contains(at)
+        let switch = (self.is_active, self.deactivated.as_ref());
+        applies(self.created_at, switch, self.window, at)
     }
 
     /// Its state at `at`. One switched off by a milly that did not record
