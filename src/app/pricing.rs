@@ -50,32 +50,29 @@ mod tests {
         Money::parse_price("price", s).unwrap()
     }
 
+    fn terms(pct: &str, from: &str, until: &str) -> (Percentage, Window) {
+        let window = Window::new(at(from), at(until), "until").unwrap();
+        (Percentage::parse("p", pct).unwrap(), window)
+    }
+
     fn discount(pct: &str, from: &str, until: &str, active: bool) -> Discount {
+        let (percentage, window) = terms(pct, from, until);
+        let product = ProductId::generate(at(from), 2);
+        let id = DiscountId::generate(at(from), 1);
         Discount {
-            id: DiscountId::generate(at(from), 1),
-            product_id: ProductId::generate(at(from), 2),
-            percentage: Percentage::parse("p", pct).unwrap(),
-            window: Window::new(at(from), at(until), "until").unwrap(),
             is_active: active,
-            created_at: at(from),
-            actor: None,
-            deactivated: None,
-            replaced_by: None,
+            ..Discount::set(id, product, percentage, window, at(from), None)
         }
     }
 
     fn coupon(pct: &str, from: &str, until: &str) -> Coupon {
-        Coupon {
-            id: CouponId::generate(at(from), 3),
-            user_id: CustomerId::parse("u", "42").unwrap(),
-            code: CouponCode::parse("c", "SAVE").unwrap(),
-            percentage: Percentage::parse("p", pct).unwrap(),
-            window: Window::new(at(from), at(until), "until").unwrap(),
-            is_active: true,
-            created_at: at(from),
-            actor: None,
-            deactivated: None,
-        }
+        let (percentage, window) = terms(pct, from, until);
+        let holder = (
+            CustomerId::parse("u", "42").unwrap(),
+            CouponCode::parse("c", "SAVE").unwrap(),
+        );
+        let id = CouponId::generate(at(from), 3);
+        Coupon::created(id, holder, percentage, window, at(from), None)
     }
 
     #[test]
@@ -158,27 +155,18 @@ mod properties {
             coupon_bp in proptest::option::of(1i64..=10_000),
         ) {
             let at = Instant::parse("at", "2025-06-01").unwrap();
-            let discount = discount_bp.map(|bp| Discount {
-                id: DiscountId::generate(at, 1),
-                product_id: ProductId::generate(at, 2),
-                percentage: Percentage::from_basis_points(bp).unwrap(),
-                window: window(),
-                is_active: true,
-                created_at: at,
-                actor: None,
-                deactivated: None,
-                replaced_by: None,
+            let percent = |bp| Percentage::from_basis_points(bp).unwrap();
+            let discount = discount_bp.map(|bp| {
+                let (id, product) = (DiscountId::generate(at, 1), ProductId::generate(at, 2));
+                Discount::set(id, product, percent(bp), window(), at, None)
             });
-            let coupon = coupon_bp.map(|bp| Coupon {
-                id: CouponId::generate(at, 3),
-                user_id: CustomerId::parse("u", "u").unwrap(),
-                code: CouponCode::parse("c", "CODE").unwrap(),
-                percentage: Percentage::from_basis_points(bp).unwrap(),
-                window: window(),
-                is_active: true,
-                created_at: at,
-                actor: None,
-                deactivated: None,
+            let holder = (
+                CustomerId::parse("u", "u").unwrap(),
+                CouponCode::parse("c", "CODE").unwrap(),
+            );
+            let coupon = coupon_bp.map(|bp| {
+                let id = CouponId::generate(at, 3);
+                Coupon::created(id, holder.clone(), percent(bp), window(), at, None)
             });
             let price = Money::from_cents(cents).unwrap();
             let p = price_at(price, discount.as_ref(), coupon.as_ref(), at);

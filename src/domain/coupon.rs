@@ -24,6 +24,28 @@ pub struct Coupon {
 }
 
 impl Coupon {
+    /// A coupon as it is created: on, recorded at `at` by `actor`.
+    pub fn created(
+        id: CouponId,
+        (user_id, code): (CustomerId, CouponCode),
+        percentage: Percentage,
+        window: Window,
+        at: Instant,
+        actor: Option<Actor>,
+    ) -> Self {
+        Coupon {
+            id,
+            user_id,
+            code,
+            percentage,
+            window,
+            is_active: true,
+            created_at: at,
+            actor,
+            deactivated: None,
+        }
+    }
+
     /// Recorded by `at`, on then and inside its window.
     pub fn applies_at(&self, at: Instant) -> bool {
         let switch = (self.is_active, self.deactivated.as_ref());

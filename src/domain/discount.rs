@@ -61,6 +61,29 @@ pub fn applies(
 }
 
 impl Discount {
+    /// A discount as it is set: on, recorded at `at` by `actor`, replaced
+    /// by none.
+    pub fn set(
+        id: DiscountId,
+        product_id: ProductId,
+        percentage: Percentage,
+        window: Window,
+        at: Instant,
+        actor: Option<Actor>,
+    ) -> Self {
+        Discount {
+            id,
+            product_id,
+            percentage,
+            window,
+            is_active: true,
+            created_at: at,
+            actor,
+            deactivated: None,
+            replaced_by: None,
+        }
+    }
+
     /// The seed applied any active discount whatever its dates; milly also
     /// checks the window, and at a past instant whether it was recorded by
     /// then and still on (see [`applies`]).

@@ -44,17 +44,18 @@ impl Catalog<'_> {
         let draws = if input.code.is_some() { 1 } else { 3 };
         let mut last_error = None;
         for _ in 0..draws {
-            let coupon = Coupon {
-                id: CouponId::generate(now, random_bits()),
-                user_id: input.user_id.clone(),
-                code: input.code.clone().unwrap_or_else(generated_code),
-                percentage: input.percentage,
+            let holder = (
+                input.user_id.clone(),
+                input.code.clone().unwrap_or_else(generated_code),
+            );
+            let coupon = Coupon::created(
+                CouponId::generate(now, random_bits()),
+                holder,
+                input.percentage,
                 window,
-                is_active: true,
-                created_at: now,
-                actor: self.actor(),
-                deactivated: None,
-            };
+                now,
+                self.actor(),
+            );
             // A conflict (the same code written on another node of a Galera
             // cluster at the same moment fails certification) is retried:
             // the retry then sees the other coupon and reports the code as

@@ -198,17 +198,14 @@ fn product_item(
                 (None, Some(typed)) => check_not_over(window, now, "discount_from", typed)?,
                 (None, None) => {}
             }
-            Some(Discount {
-                id: DiscountId::generate(now, ids.next()),
-                product_id: product.id.clone(),
-                percentage: Percentage::parse("discount_percent", raw)?,
+            Some(Discount::set(
+                DiscountId::generate(now, ids.next()),
+                product.id.clone(),
+                Percentage::parse("discount_percent", raw)?,
                 window,
-                is_active: true,
-                created_at: now,
-                actor: actor.clone(),
-                deactivated: None,
-                replaced_by: None,
-            })
+                now,
+                actor.clone(),
+            ))
         }
     };
     Ok(ImportItem::Product {
@@ -233,17 +230,14 @@ fn coupon_item(
         None => now,
     };
     let (until, until_typed) = moment("valid_to", &row.valid_to, now)?;
-    Ok(ImportItem::Coupon(Coupon {
-        id: CouponId::generate(now, ids.next()),
-        user_id: CustomerId::parse("user", &row.user)?,
-        code,
-        percentage: Percentage::parse("percent", &row.percent)?,
-        window: Window::typed(from, until, "valid_to", until_typed)?,
-        is_active: true,
-        created_at: now,
-        actor: actor.clone(),
-        deactivated: None,
-    }))
+    Ok(ImportItem::Coupon(Coupon::created(
+        CouponId::generate(now, ids.next()),
+        (CustomerId::parse("user", &row.user)?, code),
+        Percentage::parse("percent", &row.percent)?,
+        Window::typed(from, until, "valid_to", until_typed)?,
+        now,
+        actor.clone(),
+    )))
 }
 
 /// A time of a row, absolute or relative to `now` as on the command line,

@@ -63,16 +63,13 @@ impl Catalog<'_> {
             }
             _ => {}
         }
-        Ok(Discount {
-            id: DiscountId::generate(now, random_bits()),
-            product_id: input.product_id.clone(),
-            percentage: input.percentage,
+        Ok(Discount::set(
+            DiscountId::generate(now, random_bits()),
+            input.product_id.clone(),
+            input.percentage,
             window,
-            is_active: true,
-            created_at: now,
-            actor: self.actor(),
-            deactivated: None,
-            replaced_by: None,
-        })
+            now,
+            self.actor(),
+        ))
     }
 }
