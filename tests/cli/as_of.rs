@@ -19,26 +19,8 @@ on_every_backend!(
 
 on_mysql!(a_client_with_a_skewed_clock_records_by_the_server_clock);
 
-/// Runs at a chosen "now".
-fn at(db: &TestDb, now: &str, args: &[&str]) -> Run {
-    Run::from_output(
-        db.command()
-            .env("MILLY_NOW", now)
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
-fn json_at(db: &TestDb, now: &str, args: &[&str]) -> Value {
-    let mut all = vec!["-o", "json"];
-    all.extend_from_slice(args);
-    at(db, now, &all).expect(0).json()
-}
-
 fn product_at(db: &TestDb, now: &str, name: &str, price: &str, stock: &str) -> String {
-    json_at(
-        db,
+    db.json_at(
         now,
         &[
             "product", "create", "--name", name, "--price", price, "--stock", stock,
@@ -52,13 +34,12 @@ fn product_at(db: &TestDb, now: &str, name: &str, price: &str, stock: &str) -> S
 fn a_backdated_discount_changes_no_earlier_answer(db: &TestDb) {
     let id = product_at(db, "2025-01-01T00:00:00Z", "Kettle", "100", "1");
     let show = |now: &str, when: &str| {
-        json_at(db, now, &["product", "show", &id, "--at", when])["final_price"].clone()
+        db.json_at(now, &["product", "show", &id, "--at", when])["final_price"].clone()
     };
     let june = "2025-06-01T00:00:00Z";
     assert_eq!(show(june, "2025-02-15"), json!(100.0));
     // Entered on 1 June with a window reaching back to February.
-    json_at(
-        db,
+    db.json_at(
         june,
         &[
             "discount",
@@ -78,7 +59,7 @@ fn a_backdated_discount_changes_no_earlier_answer(db: &TestDb) {
         "what was charged in February stays what it was"
     );
     assert_eq!(show("2025-07-01T00:00:00Z", "2025-02-15"), json!(100.0));
-    let listed = &json_at(db, june, &["product", "list", "--at", "2025-02-15"])[0];
+    let listed = &db.json_at(june, &["product", "list", "--at", "2025-02-15"])[0];
     assert_eq!(listed["final_price"], json!(100.0));
     assert_eq!(listed["discount_id"], Value::Null);
     // From its recording on, it applies.
@@ -89,8 +70,7 @@ fn a_backdated_discount_changes_no_earlier_answer(db: &TestDb) {
 fn a_backdated_coupon_changes_no_earlier_answer(db: &TestDb) {
     let id = product_at(db, "2019-01-01T00:00:00Z", "Lamp", "100", "1");
     let now = "2026-01-01T00:00:00Z";
-    json_at(
-        db,
+    db.json_at(
         now,
         &[
             "coupon",
@@ -106,11 +86,7 @@ fn a_backdated_coupon_changes_no_earlier_answer(db: &TestDb) {
         ],
     );
     let final_price = |when: &str| {
-        json_at(
-            db,
-            now,
-            &["product", "show", &id, "--user", "42", "--at", when],
-        )["final_price"]
+        db.json_at(now, &["product", "show", &id, "--user", "42", "--at", when])["final_price"]
             .clone()
     };
     assert_eq!(
@@ -120,17 +96,9 @@ fn a_backdated_coupon_changes_no_earlier_answer(db: &TestDb) {
     );
     assert_eq!(final_price("2026-01-01"), json!(80.0));
     // `coupon list --active --at` answers as of that moment too.
-    let listed = json_at(
-        db,
-        now,
-        &["coupon", "list", "--active", "--at", "2020-06-01"],
-    );
+    let listed = db.json_at(now, &["coupon", "list", "--active", "--at", "2020-06-01"]);
     assert_eq!(listed, json!([]));
-    let listed = json_at(
-        db,
-        now,
-        &["coupon", "list", "--active", "--at", "2026-06-01"],
-    );
+    let listed = db.json_at(now, &["coupon", "list", "--active", "--at", "2026-06-01"]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
@@ -138,7 +106,9 @@ fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &
     let old = product_at(db, "2020-01-01T00:00:00Z", "Old", "10", "1");
     let new = product_at(db, "2026-01-01T00:00:00Z", "New", "10", "1");
     let now = "2026-02-01T00:00:00Z";
-    let run = at(db, now, &["product", "show", &new, "--at", "2020-01-01"]).expect(3);
+    let run = db
+        .run_at(now, &["product", "show", &new, "--at", "2020-01-01"])
+        .expect(3);
     assert!(
         run.stderr
             .contains(&format!("product {new} did not exist at 2020-01-01")),
@@ -146,21 +116,22 @@ fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &
     );
     assert!(run.stderr.contains("recorded at 2026-01-01"), "{run:?}");
     // In JSON, the same code as a product that does not exist.
-    let run = at(
-        db,
-        now,
-        &["-o", "json", "product", "show", &new, "--at", "2020-01-01"],
-    )
-    .expect(3);
+    let run = db
+        .run_at(
+            now,
+            &["-o", "json", "product", "show", &new, "--at", "2020-01-01"],
+        )
+        .expect(3);
     assert!(run.stderr.contains("\"code\":\"not_found\""), "{run:?}");
     // At the very moment it was recorded, it exists.
-    at(db, now, &["product", "show", &new, "--at", "2026-01-01"]).expect(0);
+    db.run_at(now, &["product", "show", &new, "--at", "2026-01-01"])
+        .expect(0);
     let ids = |when: &str, all: bool| -> Vec<String> {
         let mut args = vec!["product", "list", "--at", when];
         if all {
             args.push("--all");
         }
-        json_at(db, now, &args)
+        db.json_at(now, &args)
             .as_array()
             .unwrap()
             .iter()
@@ -176,24 +147,22 @@ fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &
 
 fn stock_at_a_past_moment_is_the_stock_recorded_by_then(db: &TestDb) {
     let id = product_at(db, "2025-01-01T00:00:00Z", "Tea", "10", "10");
-    at(
-        db,
+    db.run_at(
         "2025-02-01T00:00:00Z",
         &["stock", "adjust", &id, "--change", "+5"],
     )
     .expect(0);
-    at(
-        db,
+    db.run_at(
         "2025-03-01T00:00:00Z",
         &["stock", "adjust", &id, "--change", "-3"],
     )
     .expect(0);
     let now = "2025-04-01T00:00:00Z";
     let stock = |when: &str| {
-        let shown = json_at(db, now, &["product", "show", &id, "--at", when]);
-        let listed = &json_at(db, now, &["product", "list", "--at", when])[0];
+        let shown = db.json_at(now, &["product", "show", &id, "--at", when]);
+        let listed = &db.json_at(now, &["product", "list", "--at", when])[0];
         assert_eq!(shown["stock_count"], listed["stock_count"], "{when}");
-        let streamed = &json_at(db, now, &["product", "list", "--all", "--at", when])[0];
+        let streamed = &db.json_at(now, &["product", "list", "--all", "--at", when])[0];
         assert_eq!(shown["stock_count"], streamed["stock_count"], "{when}");
         shown["stock_count"].clone()
     };
@@ -341,8 +310,7 @@ fn a_client_with_a_skewed_clock_records_by_the_server_clock(db: &TestDb) {
 /// discount entered later with a window reaching back over 3 March.
 fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
     let id = product_at(db, "2025-01-10T00:00:00Z", "Green tea", "20000", "10");
-    json_at(
-        db,
+    db.json_at(
         "2025-01-20T00:00:00Z",
         &[
             "discount",
@@ -356,8 +324,7 @@ fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
             "2025-06-01",
         ],
     );
-    json_at(
-        db,
+    db.json_at(
         "2025-01-20T00:00:00Z",
         &[
             "coupon",
@@ -375,8 +342,7 @@ fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
         ],
     );
     let answer = |now: &str| {
-        let shown = json_at(
-            db,
+        let shown = db.json_at(
             now,
             &[
                 "product",
@@ -406,14 +372,12 @@ fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
     // The catalog moves on: a new price on 10 March, a 25% discount from
     // April set on 20 March, and on 25 March a 50% discount entered with a
     // window reaching back to February.
-    at(
-        db,
+    db.run_at(
         "2025-03-10T00:00:00Z",
         &["product", "update", &id, "--price", "22000"],
     )
     .expect(0);
-    at(
-        db,
+    db.run_at(
         "2025-03-20T00:00:00Z",
         &[
             "discount",
@@ -428,8 +392,7 @@ fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
         ],
     )
     .expect(0);
-    at(
-        db,
+    db.run_at(
         "2025-03-25T00:00:00Z",
         &[
             "discount",
@@ -449,8 +412,7 @@ fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
         then,
         "3 March is answered as it was"
     );
-    let coupons = json_at(
-        db,
+    let coupons = db.json_at(
         "2025-03-26T00:00:00Z",
         &[
             "coupon",

@@ -211,6 +211,24 @@ impl TestDb {
         Run::from_output(self.command().args(args).output().unwrap())
     }
 
+    /// Runs at a chosen "now" (`MILLY_NOW`).
+    pub fn run_at(&self, now: &str, args: &[&str]) -> Run {
+        Run::from_output(
+            self.command()
+                .env("MILLY_NOW", now)
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    }
+
+    /// Runs with `-o json` at a chosen "now" and expects success.
+    pub fn json_at(&self, now: &str, args: &[&str]) -> Value {
+        let mut all = vec!["-o", "json"];
+        all.extend_from_slice(args);
+        self.run_at(now, &all).expect(0).json()
+    }
+
     /// Runs with `-o json` and expects success.
     pub fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["-o", "json"];

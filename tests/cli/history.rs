@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::harness::{Run, TestDb};
+use crate::harness::TestDb;
 use crate::on_every_backend;
 
 on_every_backend!(
@@ -19,35 +19,21 @@ on_every_backend!(
     a_reader_that_closes_the_pipe_ends_the_log_with_exit_0,
 );
 
-/// Runs at a chosen "now".
-fn at(db: &TestDb, now: &str, args: &[&str]) -> Run {
-    let output = db
-        .command()
-        .env("MILLY_NOW", now)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 fn create_at(db: &TestDb, now: &str, name: &str) -> String {
-    let run = at(
-        db,
-        now,
-        &[
-            "-o", "json", "product", "create", "--name", name, "--price", "1", "--stock", "10",
-        ],
-    )
-    .expect(0);
+    let run = db
+        .run_at(
+            now,
+            &[
+                "-o", "json", "product", "create", "--name", name, "--price", "1", "--stock", "10",
+            ],
+        )
+        .expect(0);
     run.json()["id"].as_str().unwrap().to_owned()
 }
 
 fn adjust_at(db: &TestDb, now: &str, id: &str, change: &str) {
-    at(db, now, &["stock", "adjust", id, "--change", change]).expect(0);
+    db.run_at(now, &["stock", "adjust", id, "--change", change])
+        .expect(0);
 }
 
 /// (product id, version) of each event listed.

@@ -1,7 +1,7 @@
 //! Relative times wherever a time is accepted, typed as an operator would
 //! (with a space: `--since -1d`), resolved against the clock of the run.
 
-use crate::harness::{Run, TestDb};
+use crate::harness::TestDb;
 use crate::on_every_backend;
 
 on_every_backend!(
@@ -11,35 +11,16 @@ on_every_backend!(
     a_relative_window_end_before_its_start_is_refused_as_typed,
 );
 
-/// Runs at a chosen "now".
-fn at(db: &TestDb, now: &str, args: &[&str]) -> Run {
-    Run::from_output(
-        db.command()
-            .env("MILLY_NOW", now)
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
-fn json(db: &TestDb, now: &str, args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["-o", "json"];
-    all.extend_from_slice(args);
-    at(db, now, &all).expect(0).json()
-}
-
 fn discount_windows_and_coupon_validity_take_relative_times(db: &TestDb) {
     let now = "2026-03-10T15:30:00.000000Z";
-    let id = json(
-        db,
+    let id = db.json_at(
         now,
         &["product", "create", "--name", "Mug", "--price", "100"],
     )["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let set = json(
-        db,
+    let set = db.json_at(
         now,
         &[
             "discount",
@@ -55,8 +36,7 @@ fn discount_windows_and_coupon_validity_take_relative_times(db: &TestDb) {
     );
     assert_eq!(set["valid_from"], "2026-03-11T00:00:00.000000Z", "{set}");
     assert_eq!(set["valid_to"], "2026-03-24T15:30:00.000000Z", "{set}");
-    let coupon = json(
-        db,
+    let coupon = db.json_at(
         now,
         &[
             "coupon",
@@ -82,20 +62,18 @@ fn discount_windows_and_coupon_validity_take_relative_times(db: &TestDb) {
 }
 
 fn since_takes_a_relative_time_after_a_space(db: &TestDb) {
-    let old = json(
-        db,
+    let old = db.json_at(
         "2026-03-01T10:00:00.000000Z",
         &["product", "create", "--name", "Old", "--price", "1"],
     );
-    let new = json(
-        db,
+    let new = db.json_at(
         "2026-03-09T10:00:00.000000Z",
         &["product", "create", "--name", "New", "--price", "1"],
     );
     let ids = |since: &[&str]| -> Vec<String> {
         let mut args = vec!["-o", "ndjson", "stock", "history"];
         args.extend_from_slice(since);
-        at(db, "2026-03-10T09:00:00.000000Z", &args)
+        db.run_at("2026-03-10T09:00:00.000000Z", &args)
             .expect(0)
             .stdout
             .lines()
@@ -117,16 +95,14 @@ fn since_takes_a_relative_time_after_a_space(db: &TestDb) {
 }
 
 fn at_takes_words_and_offsets(db: &TestDb) {
-    let id = json(
-        db,
+    let id = db.json_at(
         "2026-03-01T00:00:00.000000Z",
         &["product", "create", "--name", "Lamp", "--price", "100"],
     )["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    json(
-        db,
+    db.json_at(
         "2026-03-01T00:00:00.000000Z",
         &[
             "discount",
@@ -141,8 +117,7 @@ fn at_takes_words_and_offsets(db: &TestDb) {
         ],
     );
     let price = |when: &str| {
-        json(
-            db,
+        db.json_at(
             "2026-03-06T12:00:00.000000Z",
             &["product", "show", &id, "--at", when],
         )["final_price"]
@@ -157,53 +132,52 @@ fn at_takes_words_and_offsets(db: &TestDb) {
 
 fn a_relative_window_end_before_its_start_is_refused_as_typed(db: &TestDb) {
     let now = "2026-03-10T15:30:00.000000Z";
-    let id = json(
-        db,
+    let id = db.json_at(
         now,
         &["product", "create", "--name", "Pen", "--price", "100"],
     )["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let run = at(
-        db,
-        now,
-        &[
-            "discount",
-            "set",
-            &id,
-            "--percent",
-            "10",
-            "--from",
-            "+2d",
-            "--until",
-            "+1d",
-        ],
-    )
-    .expect(2);
+    let run = db
+        .run_at(
+            now,
+            &[
+                "discount",
+                "set",
+                &id,
+                "--percent",
+                "10",
+                "--from",
+                "+2d",
+                "--until",
+                "+1d",
+            ],
+        )
+        .expect(2);
     assert!(run.stderr.contains("invalid --until \"+1d\""), "{run:?}");
-    let run = at(
-        db,
-        now,
-        &["discount", "set", &id, "--percent", "10", "--until", "+7"],
-    )
-    .expect(2);
+    let run = db
+        .run_at(
+            now,
+            &["discount", "set", &id, "--percent", "10", "--until", "+7"],
+        )
+        .expect(2);
     assert!(run.stderr.contains("invalid --until \"+7\""), "{run:?}");
     assert!(run.stderr.contains("-7d"), "the forms are listed: {run:?}");
-    let run = at(
-        db,
-        now,
-        &[
-            "discount",
-            "set",
-            &id,
-            "--percent",
-            "10",
-            "--until",
-            "+10000000d",
-        ],
-    )
-    .expect(2);
+    let run = db
+        .run_at(
+            now,
+            &[
+                "discount",
+                "set",
+                &id,
+                "--percent",
+                "10",
+                "--until",
+                "+10000000d",
+            ],
+        )
+        .expect(2);
     assert!(run.stderr.contains("\"+10000000d\""), "{run:?}");
     assert_eq!(db.counts()[2], 0, "nothing written");
 }
