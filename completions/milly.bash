@@ -1953,7 +1953,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__import__subcmd__coupons)
-            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --allow-empty --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2081,7 +2081,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__import__subcmd__products)
-            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --allow-empty --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2139,7 +2139,7 @@ _milly() {
             return 0
             ;;
         milly__subcmd__import__subcmd__stock)
-            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --help --version"
+            opts="-o -v -h -V --database-url --output --json --retry-attempts --retry-base-delay-ms --retry-max-delay-ms --lock-timeout-ms --connect-timeout-ms --dry-run --actor --idempotency-key --verbose --format --allow-empty --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -571,6 +571,7 @@ csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -l allow-empty -d 'Accept an input with no rows (refused by default: an empty file is most often a failed download)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from products" -s V -l version -d 'Print version'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
@@ -591,6 +592,7 @@ csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -l allow-empty -d 'Accept an input with no rows (refused by default: an empty file is most often a failed download)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from coupons" -s V -l version -d 'Print version'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l database-url -d 'Database: sqlite:PATH, a file path, or mysql://user:password@host:port/database [default: milly.db in the platform data directory]' -r
@@ -611,6 +613,7 @@ csv\t'A header line naming the fields, then one row per line'"
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l json -d 'Same as --output json (together with another --output, a usage error)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l dry-run -d 'Check and compute a write as for real, print what it would print and exit as it would, but keep nothing (every write transaction is rolled back; a missing database is not created, nor migrated)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -s v -l verbose -d 'Report retries and other details on stderr'
+complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -l allow-empty -d 'Accept an input with no rows (refused by default: an empty file is most often a failed download)'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from stock" -s V -l version -d 'Print version'
 complete -c milly -n "__fish_milly_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "products" -d 'Import products in one transaction. Fields: name, price, description, stock, stock_changes (further ledger changes: a JSON array, or "+5;-2" in CSV), discount_percent, discount_from, discount_until'

@@ -17,6 +17,7 @@ on_every_backend!(
     the_format_is_told_from_the_first_line,
     unknown_fields_are_refused_by_name,
     an_empty_file_imports_nothing,
+    a_json_array_is_named_and_headers_match_without_case,
     a_hundred_thousand_rows_in_one_transaction,
     json_ndjson_and_csv_print_one_record_per_created_row,
 );
@@ -342,6 +343,8 @@ fn unknown_fields_are_refused_by_name(db: &TestDb) {
     assert_eq!(db.counts(), [0, 0, 0, 0]);
 }
 
+/// An input with no rows is most often a failed download: refused (exit 2)
+/// unless `--allow-empty` says nothing is expected.
 fn an_empty_file_imports_nothing(db: &TestDb) {
     let cases: [(&str, &str, &str); 4] = [
         ("products", "", "line,id\n"),
@@ -350,16 +353,45 @@ fn an_empty_file_imports_nothing(db: &TestDb) {
         ("coupons", "user,percent,valid_to\n", "line,id,code\n"),
     ];
     for (kind, content, csv_header) in cases {
-        let run = import(db, &["-o", "json", "import", kind], content).expect(0);
+        let refused = import(db, &["import", kind], content).expect(2);
+        assert!(
+            refused.stderr.contains("no rows") && refused.stderr.contains("--allow-empty"),
+            "{content:?}: {refused:?}"
+        );
+        let allowed = ["import", kind, "--allow-empty"];
+        let run = import(db, &[&["-o", "json"][..], &allowed].concat(), content).expect(0);
         assert_eq!(run.json(), serde_json::json!([]), "{content:?}");
-        let run = import(db, &["import", kind], content).expect(0);
+        let run = import(db, &allowed, content).expect(0);
         assert!(run.stdout.contains("products"), "{run:?}");
-        let run = import(db, &["-o", "ndjson", "import", kind], content).expect(0);
+        let run = import(db, &[&["-o", "ndjson"][..], &allowed].concat(), content).expect(0);
         assert_eq!(run.stdout, "", "{content:?}");
-        let run = import(db, &["-o", "csv", "import", kind], content).expect(0);
+        let run = import(db, &[&["-o", "csv"][..], &allowed].concat(), content).expect(0);
         assert_eq!(run.stdout, csv_header, "{content:?}");
     }
     assert_eq!(db.counts(), [0, 0, 0, 0]);
+}
+
+/// A JSON array (what `-o json` prints) is named as such, with the way to
+/// turn it into NDJSON; CSV headers match without regard to case.
+fn a_json_array_is_named_and_headers_match_without_case(db: &TestDb) {
+    let array = "[{\"name\": \"Tea\", \"price\": \"1\"}]\n";
+    let run = import(db, &["import", "products"], array).expect(2);
+    assert!(run.stderr.contains("line 1"), "{run:?}");
+    assert!(
+        run.stderr.contains("JSON array") && run.stderr.contains("jq -c '.[]'"),
+        "{run:?}"
+    );
+    assert_eq!(db.counts(), [0, 0, 0, 0]);
+    let run = import(
+        db,
+        &["-o", "json", "import", "products"],
+        "Name,PRICE,Stock\nTea,1.50,4\n",
+    )
+    .expect(0);
+    assert_eq!(run.json().as_array().unwrap().len(), 1, "{run:?}");
+    let listed = db.json(&["product", "list"]);
+    assert_eq!(listed[0]["name"], "Tea");
+    assert_eq!(listed[0]["stock_count"], 4);
 }
 
 fn a_hundred_thousand_rows_in_one_transaction(db: &TestDb) {

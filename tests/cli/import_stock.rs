@@ -225,7 +225,13 @@ fn an_empty_feed_changes_nothing(db: &TestDb) {
     db.product("A", "1", "10");
     let before = db.counts();
     for content in ["", "\n\n", "product_id,change\n"] {
-        let run = import(db, &["-o", "json"], content).expect(0);
+        let run = import(db, &["-o", "json"], content).expect(2);
+        assert!(run.stderr.contains("--allow-empty"), "{content:?}: {run:?}");
+        let file = db.home.path().join("feed");
+        let path = file.to_str().unwrap();
+        let run = db
+            .run(&["-o", "json", "import", "stock", "--allow-empty", path])
+            .expect(0);
         assert_eq!(run.json(), serde_json::json!([]), "{content:?}");
     }
     assert_eq!(db.counts(), before);

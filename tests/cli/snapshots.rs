@@ -623,10 +623,14 @@ fn imports() {
         ),
     );
     s.snap("import_products_bad_row", 2, &["import", "products", &bad]);
-    // DESIGN.md asks for exit 2 without `--allow-empty`; today it is a
-    // successful import of nothing.
+    // No rows: a failed download, refused unless `--allow-empty`.
     let empty = s.file("empty.ndjson", "");
-    s.snap("import_products_empty", 0, &["import", "products", &empty]);
+    s.snap("import_products_empty", 2, &["import", "products", &empty]);
+    s.snap(
+        "import_products_empty_allowed",
+        0,
+        &["import", "products", "--allow-empty", &empty],
+    );
 
     s.snap_json("product_list_after_import", &["product", "list"]);
     let ids: Vec<String> =

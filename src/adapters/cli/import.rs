@@ -48,6 +48,10 @@ pub struct ImportArgs {
     /// with '{', CSV otherwise]
     #[arg(long, value_enum)]
     pub(super) format: Option<InputFormat>,
+    /// Accept an input with no rows (refused by default: an empty file is
+    /// most often a failed download)
+    #[arg(long)]
+    pub(super) allow_empty: bool,
     /// Standard input, read whole for a write under an idempotency key: its
     /// digest is part of the request, and a retried unit reads it again.
     #[arg(skip)]
@@ -170,12 +174,43 @@ fn rows_of(args: &ImportArgs, kind: Kind) -> Result<Box<RowSource<'static>>, App
         line: 1,
         source: RowError::Unreadable(format!("cannot read the input: {e}")),
     })?;
-    Ok(match args.format.or(found) {
-        // Nothing but blank lines: nothing to import.
-        _ if found.is_none() => Box::new(std::iter::empty()),
-        Some(InputFormat::Csv) => Box::new(rows::csv(reader, kind, skipped)),
-        Some(InputFormat::Ndjson) | None => Box::new(rows::ndjson(reader, kind, skipped)),
-    })
+    let rows: Box<RowSource<'static>> = match (args.format, found) {
+        // Nothing but blank lines.
+        (_, Sniffed::Nothing) => Box::new(std::iter::empty()),
+        (Some(InputFormat::Csv), _) => Box::new(rows::csv(reader, kind, skipped)),
+        (None | Some(InputFormat::Ndjson), Sniffed::JsonArray) => {
+            return Err(AppError::InvalidRow {
+                line: skipped + 1,
+                source: RowError::Unreadable(
+                    "the input is a JSON array (what `-o json` prints); import reads NDJSON, one object per line: convert it with `jq -c '.[]'`".into(),
+                ),
+            })
+        }
+        (Some(InputFormat::Ndjson), _) | (None, Sniffed::Ndjson) => {
+            Box::new(rows::ndjson(reader, kind, skipped))
+        }
+        (None, Sniffed::Csv) => Box::new(rows::csv(reader, kind, skipped)),
+    };
+    if args.allow_empty {
+        return Ok(rows);
+    }
+    Ok(Box::new(refuse_empty(rows, skipped)))
+}
+
+/// The rows, or, when there are none, one refusal: an import of nothing is
+/// most often a failed download, which a cron job must not take for
+/// success.
+fn refuse_empty(
+    rows: Box<RowSource<'static>>,
+    skipped: u64,
+) -> impl Iterator<Item = (u64, Result<crate::app::usecases::ImportRow, RowError>)> {
+    let mut rows = rows.peekable();
+    let empty = rows.peek().is_none();
+    let refusal = empty.then(|| {
+        let message = "the input holds no rows (an empty file is most often a failed download); pass --allow-empty to import nothing";
+        (skipped.max(1), Err(RowError::Unreadable(message.into())))
+    });
+    refusal.into_iter().chain(rows)
 }
 
 /// Spooled input, shared with the command's copies (one per attempt).
@@ -227,17 +262,27 @@ fn open(file: &PathBuf) -> Result<Box<dyn Read>, AppError> {
     ))
 }
 
+/// What the first character of an input says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sniffed {
+    Nothing,
+    Ndjson,
+    /// `[`: a JSON array, which is not NDJSON.
+    JsonArray,
+    Csv,
+}
+
 /// Skips a byte-order mark and leading blank space, and tells the format from
-/// the first character that is left: `{` starts NDJSON, anything else CSV.
-/// Returns `None` for an input with nothing in it, and the lines skipped so
-/// that every error still names the line of the file.
-fn sniff(reader: &mut impl BufRead) -> std::io::Result<(Option<InputFormat>, u64)> {
+/// the first character that is left: `{` starts NDJSON, `[` a JSON array,
+/// anything else CSV. Returns the lines skipped too, so that every error
+/// still names the line of the file.
+fn sniff(reader: &mut impl BufRead) -> std::io::Result<(Sniffed, u64)> {
     let mut skipped = 0;
     let mut start = true;
     loop {
         let buffer = reader.fill_buf()?;
         if buffer.is_empty() {
-            return Ok((None, skipped));
+            return Ok((Sniffed::Nothing, skipped));
         }
         if start && buffer.starts_with(b"\xEF\xBB\xBF") {
             reader.consume(3);
@@ -253,12 +298,12 @@ fn sniff(reader: &mut impl BufRead) -> std::io::Result<(Option<InputFormat>, u64
         let first = buffer.get(blank).copied();
         reader.consume(blank);
         if let Some(first) = first {
-            let format = if first == b'{' {
-                InputFormat::Ndjson
-            } else {
-                InputFormat::Csv
+            let format = match first {
+                b'{' => Sniffed::Ndjson,
+                b'[' => Sniffed::JsonArray,
+                _ => Sniffed::Csv,
             };
-            return Ok((Some(format), skipped));
+            return Ok((format, skipped));
         }
     }
 }

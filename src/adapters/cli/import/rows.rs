@@ -310,13 +310,17 @@ pub fn csv(
                 let line = e.position().map_or(line, |p| p.line() + skipped);
                 (line, Err(csv_read_error(&e)))
             }
-            (Ok(true), None) => match check_header(&record, kind) {
-                Ok(()) => {
-                    headers = Some(record.clone());
-                    continue;
+            (Ok(true), None) => {
+                // Headers match without regard to case (`Name,Price`).
+                let names: csv::StringRecord = record.iter().map(str::to_lowercase).collect();
+                match check_header(&names, kind) {
+                    Ok(()) => {
+                        headers = Some(names);
+                        continue;
+                    }
+                    Err(e) => (line, Err(e)),
                 }
-                Err(e) => (line, Err(e)),
-            },
+            }
             (Ok(true), Some(names)) => (line, csv_row(&record, names, kind)),
         };
         failed = row.is_err();
