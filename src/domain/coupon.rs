@@ -1,9 +1,8 @@
 //! Customer coupons.
 
-use super::discount::{applies, Deactivation};
 use super::id::CouponId;
 use super::percentage::Percentage;
-use super::schedule::CouponStatus;
+use super::schedule::{applies, CouponStatus, Deactivation};
 use super::text::{Actor, CouponCode, CustomerId};
 use super::time::{Instant, Window};
 

@@ -2,7 +2,7 @@
 
 use super::id::{DiscountId, ProductId};
 use super::percentage::Percentage;
-use super::schedule::DiscountStatus;
+use super::schedule::{applies, Deactivation, DiscountStatus};
 use super::text::Actor;
 use super::time::{Instant, Window};
 
@@ -31,33 +31,6 @@ pub struct Discount {
     /// (switched off). `None` when it ran its course or was cleared, which
     /// is how its status tells "replaced" from "ended" and "cleared".
     pub replaced_by: Option<DiscountId>,
-}
-
-/// When a discount or coupon was switched off, and by whom.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deactivation {
-    pub at: Instant,
-    pub by: Option<Actor>,
-}
-
-/// Whether something switched on (`is_active`) or switched off at
-/// `deactivated` was still on at `at`: a price shown for a past moment uses
-/// what was on then, not today's flags.
-pub fn was_on_at(is_active: bool, deactivated: Option<&Deactivation>, at: Instant) -> bool {
-    is_active || deactivated.is_some_and(|d| d.at > at)
-}
-
-/// Whether a discount or coupon recorded at `created_at`, switched on or
-/// off as given, over `window`, applies at `at`: recorded by then (what was
-/// recorded later never changes an answer for a past moment), on then, and
-/// inside its window.
-pub fn applies(
-    created_at: Instant,
-    (is_active, deactivated): (bool, Option<&Deactivation>),
-    window: Window,
-    at: Instant,
-) -> bool {
-    created_at <= at && was_on_at(is_active, deactivated, at) && window.contains(at)
 }
 
 impl Discount {

@@ -17,7 +17,7 @@ pub mod text;
 pub mod time;
 
 pub use coupon::Coupon;
-pub use discount::{Deactivation, Discount};
+pub use discount::Discount;
 pub use error::DomainError;
 pub use id::{CouponId, DiscountId, EventId, ProductId};
 pub use idempotency::IdempotencyKey;
@@ -26,7 +26,7 @@ pub use moment::Moment;
 pub use money::Money;
 pub use percentage::Percentage;
 pub use product::{ChangeKind, Edit, Product, ProductChange, ProductEdit};
-pub use schedule::{CouponStatus, DiscountStatus, Replacement};
+pub use schedule::{CouponStatus, Deactivation, DiscountStatus, Replacement};
 pub use stock::{Quantity, StockChange, StockEvent};
 pub use text::{Actor, CouponCode, CustomerId, Description, ProductName, Reason};
 pub use time::{Instant, Window};

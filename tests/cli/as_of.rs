@@ -19,20 +19,8 @@ on_every_backend!(
 
 on_mysql!(a_client_with_a_skewed_clock_records_by_the_server_clock);
 
-fn product_at(db: &TestDb, now: &str, name: &str, price: &str, stock: &str) -> String {
-    db.json_at(
-        now,
-        &[
-            "product", "create", "--name", name, "--price", price, "--stock", stock,
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn a_backdated_discount_changes_no_earlier_answer(db: &TestDb) {
-    let id = product_at(db, "2025-01-01T00:00:00Z", "Kettle", "100", "1");
+    let id = db.product_at("2025-01-01T00:00:00Z", "Kettle", "100", "1");
     let show = |now: &str, when: &str| {
         db.json_at(now, &["product", "show", &id, "--at", when])["final_price"].clone()
     };
@@ -68,7 +56,7 @@ fn a_backdated_discount_changes_no_earlier_answer(db: &TestDb) {
 }
 
 fn a_backdated_coupon_changes_no_earlier_answer(db: &TestDb) {
-    let id = product_at(db, "2019-01-01T00:00:00Z", "Lamp", "100", "1");
+    let id = db.product_at("2019-01-01T00:00:00Z", "Lamp", "100", "1");
     let now = "2026-01-01T00:00:00Z";
     db.json_at(
         now,
@@ -103,8 +91,8 @@ fn a_backdated_coupon_changes_no_earlier_answer(db: &TestDb) {
 }
 
 fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &TestDb) {
-    let old = product_at(db, "2020-01-01T00:00:00Z", "Old", "10", "1");
-    let new = product_at(db, "2026-01-01T00:00:00Z", "New", "10", "1");
+    let old = db.product_at("2020-01-01T00:00:00Z", "Old", "10", "1");
+    let new = db.product_at("2026-01-01T00:00:00Z", "New", "10", "1");
     let now = "2026-02-01T00:00:00Z";
     let run = db
         .run_at(now, &["product", "show", &new, "--at", "2020-01-01"])
@@ -146,7 +134,7 @@ fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &
 }
 
 fn stock_at_a_past_moment_is_the_stock_recorded_by_then(db: &TestDb) {
-    let id = product_at(db, "2025-01-01T00:00:00Z", "Tea", "10", "10");
+    let id = db.product_at("2025-01-01T00:00:00Z", "Tea", "10", "10");
     db.run_at(
         "2025-02-01T00:00:00Z",
         &["stock", "adjust", &id, "--change", "+5"],
@@ -309,8 +297,8 @@ fn a_client_with_a_skewed_clock_records_by_the_server_clock(db: &TestDb) {
 /// 3 March, and why — asked after the catalog moved on, including a
 /// discount entered later with a window reaching back over 3 March.
 fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
-    let id = product_at(db, "2025-01-10T00:00:00Z", "Green tea", "20000", "10");
-    db.json_at(
+    let id = db.product_at("2025-01-10T00:00:00Z", "Green tea", "20000", "10");
+    let ten = db.json_at(
         "2025-01-20T00:00:00Z",
         &[
             "discount",
@@ -377,7 +365,7 @@ fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
         &["product", "update", &id, "--price", "22000"],
     )
     .expect(0);
-    db.run_at(
+    let april = db.json_at(
         "2025-03-20T00:00:00Z",
         &[
             "discount",
@@ -390,8 +378,29 @@ fn the_readmes_worked_example_holds_after_a_backdated_discount(db: &TestDb) {
             "--until",
             "2025-05-01",
         ],
-    )
-    .expect(0);
+    );
+    // The promotion cut the 10% discount at its own start, as the README
+    // shows it: replaced, ending on 1 April.
+    assert_eq!(april["replaced_discount_id"], ten["discount_id"]);
+    let on_21_march = "2025-03-21T00:00:00Z";
+    assert_eq!(answer(on_21_march), then);
+    let explained = db.json_at(
+        on_21_march,
+        &["product", "show", &id, "--at", "2025-03-03", "--explain"],
+    );
+    assert_eq!(
+        explained["explain"][1]["valid_to"],
+        "2025-04-01T00:00:00.000000Z"
+    );
+    let listed = db.json_at(on_21_march, &["discount", "list", &id]);
+    assert_eq!(listed[0]["status"], "running", "until the cut");
+    let after_cut = db.json_at("2025-04-02T00:00:00Z", &["discount", "list", &id]);
+    assert_eq!(after_cut[0]["status"], "replaced");
+    assert_eq!(listed[0]["replaced_by"], april["discount_id"]);
+    assert_eq!(listed[0]["deactivated_at"], Value::Null);
+    // Inside the promotion: 25% off the new price.
+    let april_15 = db.json_at(on_21_march, &["product", "show", &id, "--at", "2025-04-15"]);
+    assert_eq!(april_15["final_price"], json!(16500.0));
     db.run_at(
         "2025-03-25T00:00:00Z",
         &[

@@ -3,7 +3,6 @@
 use serde_json::{json, Value};
 
 use crate::harness::TestDb;
-use crate::lifecycle::at_time;
 use crate::on_every_backend;
 
 on_every_backend!(
@@ -11,7 +10,6 @@ on_every_backend!(
     a_discount_over_the_same_window_replaces_the_previous_one,
     next_months_promotion_leaves_this_months_running,
     a_discount_window_already_over_is_refused,
-    the_readmes_3_march_answer_holds_after_a_later_promotion_cuts_the_discount,
     discount_applies_only_inside_its_window,
     discount_for_an_unknown_product_is_not_found,
     customer_price_applies_discount_then_best_coupon,
@@ -68,8 +66,7 @@ fn next_months_promotion_leaves_this_months_running(db: &TestDb) {
     let id = db.product("Mug", "100", "1");
     let december_1 = "2025-12-01T00:00:00Z";
     let set = |pct: &str, from: &str, until: &str| {
-        at_time(
-            db,
+        db.json_at(
             december_1,
             &[
                 "discount",
@@ -96,13 +93,14 @@ fn next_months_promotion_leaves_this_months_running(db: &TestDb) {
         ("2025-12-15T00:00:00Z", "90.0", &december),
         ("2026-02-15T00:00:00Z", "80.0", &february),
     ] {
-        let shown = at_time(db, now, &["product", "show", &id]);
+        let shown = db.json_at(now, &["product", "show", &id]);
         assert_eq!(shown["final_price"].to_string(), price, "{now}");
         assert_eq!(shown["discount_id"], running["discount_id"], "{now}");
-        let active = at_time(db, now, &["discount", "list", "--active"]);
+        let active = db.json_at(now, &["discount", "list", "--active"]);
         assert_eq!(
             active,
-            json!([at_time(db, now, &["discount", "list"])
+            json!([db
+                .json_at(now, &["discount", "list"])
                 .as_array()
                 .unwrap()
                 .iter()
@@ -112,9 +110,10 @@ fn next_months_promotion_leaves_this_months_running(db: &TestDb) {
         );
         assert_eq!(active[0]["status"], "running", "{now}");
     }
-    let between = at_time(db, "2026-01-15T00:00:00Z", &["product", "show", &id]);
+    let between = db.json_at("2026-01-15T00:00:00Z", &["product", "show", &id]);
     assert_eq!(between["final_price"].to_string(), "100.0");
-    let statuses: Vec<Value> = at_time(db, "2026-01-15T00:00:00Z", &["discount", "list", &id])
+    let statuses: Vec<Value> = db
+        .json_at("2026-01-15T00:00:00Z", &["discount", "list", &id])
         .as_array()
         .unwrap()
         .iter()
@@ -406,104 +405,4 @@ fn half_up_rounding_to_the_cent(db: &TestDb) {
     let shown = db.json(&["product", "show", &id]);
     assert_eq!(shown["product_discount_amount"].to_string(), "2.5");
     assert_eq!(shown["final_price"].to_string(), "17.49");
-}
-
-/// The README's worked example: what customer 42 paid on 3 March, asked
-/// after the price changed and a promotion set on 20 March cut the
-/// discount that applied then.
-fn the_readmes_3_march_answer_holds_after_a_later_promotion_cuts_the_discount(db: &TestDb) {
-    let feb_1 = "2025-02-01T08:00:00Z";
-    let id = at_time(
-        db,
-        feb_1,
-        &[
-            "product",
-            "create",
-            "--name",
-            "Green tea",
-            "--price",
-            "20000",
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ten = at_time(
-        db,
-        feb_1,
-        &[
-            "discount",
-            "set",
-            &id,
-            "--percent",
-            "10",
-            "--until",
-            "2025-06-01",
-        ],
-    );
-    at_time(
-        db,
-        feb_1,
-        &[
-            "coupon",
-            "create",
-            "--user",
-            "42",
-            "--percent",
-            "10",
-            "--valid-to",
-            "2026-01-01",
-            "--code",
-            "WELCOME10",
-        ],
-    );
-    at_time(
-        db,
-        "2025-03-10T00:00:00Z",
-        &["product", "update", &id, "--price", "22000"],
-    );
-    let april = at_time(
-        db,
-        "2025-03-20T00:00:00Z",
-        &[
-            "discount",
-            "set",
-            &id,
-            "--percent",
-            "25",
-            "--from",
-            "2025-04-01",
-            "--until",
-            "2025-05-01",
-        ],
-    );
-    assert_eq!(april["replaced_discount_id"], ten["discount_id"]);
-
-    let shown = db.json(&[
-        "product",
-        "show",
-        &id,
-        "--user",
-        "42",
-        "--at",
-        "2025-03-03",
-        "--explain",
-    ]);
-    assert_eq!(shown["discount_id"], ten["discount_id"]);
-    assert_eq!(shown["coupon_code"], "WELCOME10");
-    assert_eq!(shown["final_price"].to_string(), "16200.0");
-    let step = &shown["explain"][1];
-    assert_eq!(step["valid_from"], "2025-02-01T08:00:00.000000Z");
-    assert_eq!(
-        step["valid_to"], "2025-04-01T00:00:00.000000Z",
-        "cut on 20 March"
-    );
-    let listed = db.json(&["discount", "list", &id]);
-    assert_eq!(listed[0]["status"], "replaced");
-    assert_eq!(listed[0]["replaced_by"], april["discount_id"]);
-    assert_eq!(listed[0]["deactivated_at"], Value::Null);
-    // Between the cut and the next window's end: the April discount, on the
-    // new price.
-    let april_15 = db.json(&["product", "show", &id, "--at", "2025-04-15"]);
-    assert_eq!(april_15["final_price"].to_string(), "16500.0");
 }

@@ -238,9 +238,19 @@ impl TestDb {
 
     /// Creates a product and returns its id.
     pub fn product(&self, name: &str, price: &str, stock: &str) -> String {
-        self.json(&[
-            "product", "create", "--name", name, "--price", price, "--stock", stock,
-        ])["id"]
+        self.product_at(NOW, name, price, stock)
+    }
+
+    /// Creates a product recorded at `now` and returns its id: a test that
+    /// asks about past moments records it before them, since an answer for
+    /// a moment uses only what was recorded by then.
+    pub fn product_at(&self, now: &str, name: &str, price: &str, stock: &str) -> String {
+        self.json_at(
+            now,
+            &[
+                "product", "create", "--name", name, "--price", price, "--stock", stock,
+            ],
+        )["id"]
             .as_str()
             .unwrap()
             .to_owned()

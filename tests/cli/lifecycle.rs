@@ -37,39 +37,6 @@ fn as_actor(db: &TestDb, actor: &str, args: &[&str]) -> Run {
     }
 }
 
-/// A product recorded at `now`: before every moment a test asks about,
-/// since an answer for a moment uses only what was recorded by then.
-fn product_recorded_at(db: &TestDb, now: &str, name: &str, price: &str, stock: &str) -> String {
-    at_time(
-        db,
-        now,
-        &[
-            "product", "create", "--name", name, "--price", price, "--stock", stock,
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Runs with `-o json` at a given "now".
-pub(crate) fn at_time(db: &TestDb, now: &str, args: &[&str]) -> Value {
-    let output = db
-        .command()
-        .env("MILLY_NOW", now)
-        .args(["-o", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap()
-}
-
 /// The JSON error object printed on stderr with `-o json`.
 fn error_code(run: &Run) -> String {
     let line = run
@@ -89,8 +56,7 @@ fn price_at(db: &TestDb, id: &str, at: &str) -> String {
 
 fn an_update_changes_the_price_from_now_on_and_past_prices_stay(db: &TestDb) {
     let id = db.product("Green tea", "10000", "5");
-    let updated = at_time(
-        db,
+    let updated = db.json_at(
         "2025-07-01T00:00:00Z",
         &["product", "update", &id, "--price", "12000.50"],
     );
@@ -321,9 +287,8 @@ fn history_lists_every_change_with_when_and_who(db: &TestDb) {
 /// The case: a discount running last month, replaced (even by one
 /// that starts only next month), still prices last month.
 fn a_replaced_discount_still_prices_the_days_it_ran(db: &TestDb) {
-    let id = product_recorded_at(db, "2025-04-01T00:00:00Z", "Kettle", "100", "1");
-    let first = at_time(
-        db,
+    let id = db.product_at("2025-04-01T00:00:00Z", "Kettle", "100", "1");
+    let first = db.json_at(
         "2025-05-01T00:00:00Z",
         &[
             "discount",
@@ -479,8 +444,7 @@ fn discount_list_pages_and_filters(db: &TestDb) {
 fn coupon_list_and_show(db: &TestDb) {
     // Recorded before every moment asked about below.
     let create = |user: &str, code: &str, from: &str, to: &str| {
-        at_time(
-            db,
+        db.json_at(
             "2024-12-01T00:00:00Z",
             &[
                 "coupon",
@@ -607,7 +571,7 @@ fn the_actor_is_recorded_and_shown(db: &TestDb) {
 }
 
 fn explain_lists_the_pricing_steps(db: &TestDb) {
-    let id = product_recorded_at(db, "2024-12-01T00:00:00Z", "Teapot", "20000", "1");
+    let id = db.product_at("2024-12-01T00:00:00Z", "Teapot", "20000", "1");
     let discount = db.json(&["discount", "set", &id, "--percent", "10"]);
     db.run(&[
         "coupon",

@@ -4,7 +4,6 @@
 //! append-only ledger the schema itself enforces, and `stock_log`'s `until`
 //! with `stock_log_tail`.
 
-use std::cell::Cell;
 use std::time::Duration;
 
 use milly::app::ports::*;
@@ -13,7 +12,7 @@ use milly::app::{AppError, Catalog, RetryPolicy};
 use milly::domain::*;
 
 use crate::backends::TestDb;
-use crate::stories::{create, next_event, t0, FixedClock};
+use crate::stories::{create, next_event, t0, FixedClock, RacedOnce};
 
 fn no_wait(attempts: u32) -> RetryPolicy {
     RetryPolicy {
@@ -178,93 +177,34 @@ pub fn a_revert_below_zero_or_of_nothing_is_refused_and_writes_nothing(db: &Test
     ));
 }
 
-/// A ledger in front of which a rival on another connection reverts the
-/// same row just before the first append, so that the use case loses the
-/// race at the database and must find, on its retry, that it lost.
-struct RevertedFirst {
-    inner: Box<dyn CatalogStore>,
-    rival: Box<dyn CatalogStore>,
-    done: Cell<bool>,
-}
-
-impl LedgerStore for RevertedFirst {
-    fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
-        self.inner.latest_stock_event(id)
-    }
-    fn stock_event(&self, id: &EventId) -> Result<Option<RecordedEvent>, StoreError> {
-        self.inner.stock_event(id)
-    }
-    fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
-        if !self.done.replace(true) {
-            let reverted = self
-                .rival
-                .stock_event(event.reverts.as_ref().unwrap())
-                .unwrap()
-                .unwrap()
-                .event;
-            let latest = self
-                .rival
-                .latest_stock_event(&event.product_id)
-                .unwrap()
-                .unwrap();
-            self.rival
-                .append_stock_event(&revert_event(&latest, &reverted))
-                .unwrap();
-        }
-        self.inner.append_stock_event(event)
-    }
-    fn stock_history(&self, id: &ProductId) -> Result<Option<Vec<StockEvent>>, StoreError> {
-        self.inner.stock_history(id)
-    }
-    fn scan_ledgers(
-        &self,
-        product: Option<&ProductId>,
-        sink: &mut dyn FnMut(LedgerScan) -> std::ops::ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        self.inner.scan_ledgers(product, sink)
-    }
-    fn stock_log(&self, query: &LogQuery) -> Result<Vec<LoggedEvent>, StoreError> {
-        self.inner.stock_log(query)
-    }
-    fn stock_log_tail(&self, query: &LogQuery) -> Result<i64, StoreError> {
-        self.inner.stock_log_tail(query)
-    }
-    fn change_stock(
-        &self,
-        work: &mut dyn FnMut(&mut dyn StockBatch) -> Result<bool, StoreError>,
-    ) -> Result<bool, StoreError> {
-        self.inner.change_stock(work)
-    }
-}
-
-// As in the retried-append story: each call commits on its own, so the
-// rival can get in between the use case's read and its append.
-impl UnitOfWork for RevertedFirst {
-    fn unit(
-        &self,
-        work: &mut dyn FnMut() -> Result<UnitEnd, StoreError>,
-    ) -> Result<UnitEnd, StoreError> {
-        work()
-    }
+/// The rival reverts the row the use case is about to revert.
+fn revert_it_first(rival: &dyn CatalogStore, event: &StockEvent) {
+    let reverted = rival
+        .stock_event(event.reverts.as_ref().unwrap())
+        .unwrap()
+        .unwrap()
+        .event;
+    let latest = rival
+        .latest_stock_event(&event.product_id)
+        .unwrap()
+        .unwrap();
+    rival
+        .append_stock_event(&revert_event(&latest, &reverted))
+        .unwrap();
 }
 
 pub fn reverts_race_and_only_one_wins(db: &TestDb) {
-    let store = RevertedFirst {
-        inner: db.store(),
-        rival: db.store(),
-        done: Cell::new(false),
-    };
+    // A rival reverts the row just before the use case's first append, so
+    // the use case loses the race at the database and must find, on its
+    // retry, that it lost.
+    let store = RacedOnce::new(db, revert_it_first);
     let (product, delivery) = delivered(&*store.inner);
     let clock = FixedClock(t0());
-    let stores = Stores {
-        ledger: &store,
-        units: &store,
-        ..Stores::of(&*store.inner)
-    };
-    let outcome = Catalog::with_stores(stores, &clock, no_wait(3)).revert_stock(RevertStock {
-        event_id: delivery.id.clone(),
-        reason: None,
-    });
+    let outcome =
+        Catalog::with_stores(store.stores(), &clock, no_wait(3)).revert_stock(RevertStock {
+            event_id: delivery.id.clone(),
+            reason: None,
+        });
     assert!(
         matches!(
             outcome,

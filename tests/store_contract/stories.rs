@@ -980,17 +980,41 @@ impl Clock for FixedClock {
     }
 }
 
-/// A ledger whose first append is beaten to its version by a rival writer
-/// on another connection: the unique (product, version) index of the real
-/// database must turn that into a conflict, and the use case must retry.
-/// Only the ledger and the unit of work are put in front of the real store.
-struct BeatenOnce {
-    inner: Box<dyn CatalogStore>,
+/// A ledger in front of which a rival writer, on another connection of the
+/// same database, makes its move just before the first append: the
+/// database, not the use case, must then turn the lost race into a
+/// conflict, and the use case's retry must see what the rival did. Only
+/// the ledger and the unit of work are put in front of the real store.
+pub struct RacedOnce {
+    pub inner: Box<dyn CatalogStore>,
     rival: Box<dyn CatalogStore>,
-    beaten: Cell<bool>,
+    /// What the rival does, given the event about to be appended.
+    rival_move: fn(&dyn CatalogStore, &StockEvent),
+    raced: Cell<bool>,
 }
 
-impl LedgerStore for BeatenOnce {
+impl RacedOnce {
+    pub fn new(db: &TestDb, rival_move: fn(&dyn CatalogStore, &StockEvent)) -> Self {
+        RacedOnce {
+            inner: db.store(),
+            rival: db.store(),
+            rival_move,
+            raced: Cell::new(false),
+        }
+    }
+
+    /// The ports a catalog works with: this ledger and unit of work in
+    /// front of the real store.
+    pub fn stores(&self) -> Stores<'_> {
+        Stores {
+            ledger: self,
+            units: self,
+            ..Stores::of(&*self.inner)
+        }
+    }
+}
+
+impl LedgerStore for RacedOnce {
     fn latest_stock_event(&self, id: &ProductId) -> Result<Option<StockEvent>, StoreError> {
         self.inner.latest_stock_event(id)
     }
@@ -998,14 +1022,8 @@ impl LedgerStore for BeatenOnce {
         self.inner.stock_event(id)
     }
     fn append_stock_event(&self, event: &StockEvent) -> Result<(), StoreError> {
-        if !self.beaten.replace(true) {
-            let rival = StockEvent {
-                id: EventId::generate(t0(), rand::random()),
-                change: 1,
-                total_after_change: event.total_after_change - event.change + 1,
-                ..event.clone()
-            };
-            self.rival.append_stock_event(&rival).unwrap();
+        if !self.raced.replace(true) {
+            (self.rival_move)(self.rival.as_ref(), event);
         }
         self.inner.append_stock_event(event)
     }
@@ -1035,10 +1053,10 @@ impl LedgerStore for BeatenOnce {
 
 // `adjust_stock` runs each attempt as a unit, which on SQLite holds the
 // write lock from the read to the append, so no rival could get in
-// between. The rival must, for the database's own version check to be
-// what is tested: here every call commits on its own, as it does on a
-// database whose reads never wait for writers.
-impl UnitOfWork for BeatenOnce {
+// between. The rival must, for the database's own checks to be what is
+// tested: here every call commits on its own, as it does on a database
+// whose reads never wait for writers.
+impl UnitOfWork for RacedOnce {
     fn unit(
         &self,
         work: &mut dyn FnMut() -> Result<UnitEnd, StoreError>,
@@ -1047,12 +1065,19 @@ impl UnitOfWork for BeatenOnce {
     }
 }
 
-fn a_unique_violation_on_append_is_retried(db: &TestDb) {
-    let store = BeatenOnce {
-        inner: db.store(),
-        rival: db.store(),
-        beaten: Cell::new(false),
+/// The rival takes the version about to be appended, with a change of +1.
+fn take_the_version(rival: &dyn CatalogStore, event: &StockEvent) {
+    let taken = StockEvent {
+        id: EventId::generate(t0(), rand::random()),
+        change: 1,
+        total_after_change: event.total_after_change - event.change + 1,
+        ..event.clone()
     };
+    rival.append_stock_event(&taken).unwrap();
+}
+
+fn a_unique_violation_on_append_is_retried(db: &TestDb) {
+    let store = RacedOnce::new(db, take_the_version);
     let product = create(&*store.inner, "Raced", 100, 10);
     let clock = FixedClock(t0());
     let retry = RetryPolicy {
@@ -1061,12 +1086,7 @@ fn a_unique_violation_on_append_is_retried(db: &TestDb) {
         max_delay: Duration::ZERO,
         time_budget: None,
     };
-    let stores = Stores {
-        ledger: &store,
-        units: &store,
-        ..Stores::of(&*store.inner)
-    };
-    let adjusted = Catalog::with_stores(stores, &clock, retry)
+    let adjusted = Catalog::with_stores(store.stores(), &clock, retry)
         .adjust_stock(AdjustStock {
             product_id: product.id.clone(),
             change: StockChange::parse("change", "-4").unwrap(),
