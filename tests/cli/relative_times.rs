@@ -9,6 +9,7 @@ on_every_backend!(
     since_takes_a_relative_time_after_a_space,
     at_takes_words_and_offsets,
     a_relative_window_end_before_its_start_is_refused_as_typed,
+    import_rows_take_relative_times,
 );
 
 fn discount_windows_and_coupon_validity_take_relative_times(db: &TestDb) {
@@ -180,4 +181,30 @@ fn a_relative_window_end_before_its_start_is_refused_as_typed(db: &TestDb) {
         .expect(2);
     assert!(run.stderr.contains("\"+10000000d\""), "{run:?}");
     assert_eq!(db.counts()[2], 0, "nothing written");
+}
+
+/// Import rows take relative times too, resolved against the run's clock,
+/// and a bad one is refused with its line and the value as typed.
+fn import_rows_take_relative_times(db: &TestDb) {
+    let now = "2026-03-10T15:30:00.000000Z";
+    let file = db.home.path().join("rows.csv");
+    std::fs::write(
+        &file,
+        "name,price,discount_percent,discount_from,discount_until\nMug,100,10,tomorrow,+2w\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    db.run_at(now, &["import", "products", path]).expect(0);
+    let listed = db.json_at(now, &["discount", "list"]);
+    assert_eq!(listed[0]["valid_from"], "2026-03-11T00:00:00.000000Z");
+    assert_eq!(listed[0]["valid_to"], "2026-03-24T15:30:00.000000Z");
+    let file = db.home.path().join("coupons.csv");
+    std::fs::write(&file, "user,percent,valid_to\n42,5,+30\n").unwrap();
+    let run = db
+        .run_at(now, &["import", "coupons", file.to_str().unwrap()])
+        .expect(2);
+    assert!(
+        run.stderr.contains("line 2") && run.stderr.contains("\"+30\""),
+        "{run:?}"
+    );
 }
