@@ -26,7 +26,8 @@ pub enum AppError {
     NotYetRecorded {
         what: &'static str,
         id: String,
-        at: Instant,
+        /// The moment asked about, as it was typed.
+        at: String,
         recorded: Instant,
     },
 

@@ -98,8 +98,9 @@ fn a_moment_before_the_product_was_recorded_is_exit_3_and_listings_skip_it(db: &
         .run_at(now, &["product", "show", &new, "--at", "2020-01-01"])
         .expect(3);
     assert!(
-        run.stderr
-            .contains(&format!("product {new} did not exist at 2020-01-01")),
+        run.stderr.contains(&format!(
+            "product {new} did not exist at 2020-01-01: it was"
+        )),
         "{run:?}"
     );
     assert!(run.stderr.contains("recorded at 2026-01-01"), "{run:?}");

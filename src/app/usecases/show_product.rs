@@ -34,7 +34,10 @@ impl Catalog<'_> {
             return Err(AppError::NotYetRecorded {
                 what: "product",
                 id: input.id.to_string(),
-                at,
+                at: input
+                    .at
+                    .as_ref()
+                    .map_or_else(|| at.to_string(), |m| m.typed().to_owned()),
                 recorded: details.product.created_at,
             });
         }
